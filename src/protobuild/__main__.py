@@ -1,0 +1,5 @@
+"""`python -m protobuild`."""
+
+from protobuild.cli import entry
+
+entry()

@@ -1,0 +1,96 @@
+"""Stage 5c: report how the committed output differs from what the config produces.
+
+Writes nothing. A toolchain drift (the files were generated with other versions of protobuild,
+grpcio-tools, protobuf or mypy-protobuf) is reported as such instead of as a wall of diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from protobuild import toolchain
+from protobuild.layout import OutputTree
+from protobuild.tree import Changes
+
+MAX_DIFF_LINES = 200
+
+
+@dataclass(frozen=True)
+class Drift:
+    """Generated files whose header names other toolchain versions than the installed ones."""
+
+    committed: str
+    installed: str
+    paths: tuple[str, ...]
+
+
+def toolchain_drift(changes: Changes) -> Drift | None:
+    """The drift behind `changes`, when every changed file was made by other versions."""
+    installed = toolchain.versions_line()
+    if not changes.changed or changes.current is None:
+        return None
+    found = {toolchain.header_versions(changes.current[p]) for p in changes.changed}
+    found.discard(None)
+    drifted = sorted(v for v in found if v != installed)
+    if not drifted:
+        return None
+    return Drift(drifted[0], installed, changes.changed)
+
+
+def report(tree: OutputTree, changes: Changes, fix: str, display: Path) -> str:
+    """The text `protobuild check` prints for `changes`: a summary, diffs and the fix.
+
+    `display` is the directory paths are shown relative to (normally the working directory).
+    """
+    root = _shown(tree.root, display)
+    lines = [f"protobuild check: {changes.count} generated file(s) are not current in {root}/"]
+    lines += _listing("changed", changes.changed)
+    lines += _listing("missing", changes.added)
+    lines += _listing("stale", changes.stale)
+    drift = toolchain_drift(changes)
+    if drift is not None:
+        lines += [
+            "the committed files were generated with other versions:",
+            f"  committed: {drift.committed}",
+            f"  installed: {drift.installed}",
+            "install the pinned toolchain (pip install -c constraints.txt ...) or regenerate "
+            "with the new one and commit the result",
+        ]
+    else:
+        lines += _diffs(tree, changes, root)
+    lines.append(f"fix: run `{fix}` and commit the result")
+    return "\n".join(lines) + "\n"
+
+
+def _listing(label: str, paths: Iterable[str]) -> list[str]:
+    return [f"  {label + ':':9}{path}" for path in paths]
+
+
+def _diffs(tree: OutputTree, changes: Changes, root: str) -> list[str]:
+    wanted = tree.by_path()
+    current = changes.current or {}
+    lines: list[str] = []
+    for path in (*changes.changed, *changes.added, *changes.stale):
+        before = _text(current.get(path, b""))
+        after = _text(wanted.get(path, b""))
+        diff = list(
+            difflib.unified_diff(before, after, f"a/{root}/{path}", f"b/{root}/{path}", n=2)
+        )
+        lines += [line.rstrip("\n") for line in diff[:MAX_DIFF_LINES]]
+        if len(diff) > MAX_DIFF_LINES:
+            lines.append(f"... {len(diff) - MAX_DIFF_LINES} more diff lines for {path}")
+    return lines
+
+
+def _text(content: bytes) -> list[str]:
+    return content.decode("utf-8", "replace").splitlines(keepends=True)
+
+
+def _shown(path: Path, display: Path) -> str:
+    try:
+        return path.relative_to(display).as_posix() or "."
+    except ValueError:
+        return str(path)

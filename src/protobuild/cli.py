@@ -1,0 +1,156 @@
+"""The `protobuild` command: parse arguments, call the library, map errors to exit codes.
+
+Exit codes: 0 ok, 1 check found drift, 2 usage or config error, 3 protoc, plugin, template
+or write error, 4 a bug in protobuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from protobuild import __version__
+from protobuild.errors import InternalError, ProtobuildError
+
+COMMANDS = ("generate", "check", "explain")
+EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 4
+
+
+@dataclass(frozen=True)
+class Arguments:
+    """The parsed command line."""
+
+    command: str
+    config: Path
+    quiet: bool
+    dry_run: bool
+    paths: tuple[Path, ...]
+    config_given: bool
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main(sys.argv[1:]))
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run protobuild with `argv` (without the program name); returns the exit code.
+
+    Results go to stdout (check reports, explain, --version), progress and errors to stderr.
+    """
+    out, err = sys.stdout, sys.stderr
+    if "--version" in argv[: _command_index(list(argv))]:
+        from protobuild.toolchain import tool_versions
+
+        out.write("".join(f"{name} {version}\n" for name, version in tool_versions()))
+        return EXIT_OK
+    try:
+        args = _parse(list(argv))
+    except SystemExit as exc:  # argparse exits for --help and usage errors
+        return int(exc.code or 0)
+    try:
+        return _run(args, out, err)
+    except ProtobuildError as exc:
+        err.write(f"{_format_error(exc)}\n")
+        return exc.exit_code
+    except InternalError as exc:
+        err.write(f"protobuild: {exc}\n")
+        return EXIT_BUG
+
+
+def _run(args: Arguments, out: TextIO, err: TextIO) -> int:
+    from protobuild import commands
+
+    if args.command == "explain":
+        out.write(commands.explain(args.config, args.paths))
+        return EXIT_OK
+    if args.command == "check":
+        text, stale = commands.check(args.config, _fix_command(args))
+        (out if stale else err if not args.quiet else _Null()).write(text)
+        return EXIT_STALE if stale else EXIT_OK
+    text = commands.generate(args.config, args.paths, args.dry_run)
+    if not args.quiet or args.dry_run:
+        err.write(text)
+    return EXIT_OK
+
+
+def _fix_command(args: Arguments) -> str:
+    if not args.config_given:
+        return "protobuild"
+    return f"protobuild -f {shlex.quote(str(args.config))}"
+
+
+class _Null:
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+def _format_error(exc: ProtobuildError) -> str:
+    if exc.location is None:
+        return f"protobuild: error: {exc.message}"
+    return str(exc).replace(str(exc.location.path), _shown(exc.location.path), 1)
+
+
+def _shown(path: Path | str) -> str:
+    try:
+        return str(Path(path).absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _parse(argv: list[str]) -> Arguments:
+    parser = _parser()
+    namespace = parser.parse_args(_with_default_command(argv))
+    return Arguments(
+        command=namespace.command,
+        config=Path(namespace.file or "Protobuild.toml"),
+        quiet=namespace.quiet,
+        dry_run=getattr(namespace, "dry_run", False),
+        paths=tuple(Path(p) for p in getattr(namespace, "paths", ())),
+        config_given=namespace.file is not None,
+    )
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """Insert `generate` where no command is named: `protobuild -q` = `protobuild generate -q`."""
+    index = _command_index(argv)
+    if index < len(argv) and argv[index] in COMMANDS or "-h" in argv or "--help" in argv:
+        return argv
+    return [*argv[:index], "generate", *argv[index:]]
+
+
+def _command_index(argv: list[str]) -> int:
+    """Where the command (or the first positional argument) stands in `argv`."""
+    index = 0
+    while index < len(argv) and argv[index].startswith("-"):
+        index += 2 if argv[index] in ("-f", "--file") else 1
+    return index
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-f", "--file", help="the config file (default: ./Protobuild.toml)")
+    common.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser = argparse.ArgumentParser(
+        prog="protobuild",
+        description="Generate typed Python from .proto files as Protobuild.toml describes.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="store_true", help="print the toolchain versions")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    gen = sub.add_parser("generate", parents=[common], help="generate code (the default)")
+    gen.add_argument("--dry-run", action="store_true", help="print protoc argv and changes; write nothing")
+    gen.add_argument("paths", nargs="*", metavar="PATH", help="only protos under these paths")
+    sub.add_parser("check", parents=[common], help="exit 1 if generated code is not current")
+    explain = sub.add_parser("explain", parents=[common], help="show roots, modules and imports")
+    explain.add_argument("paths", nargs="*", metavar="PROTO", help="proto files or import paths")
+    return parser
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -1,0 +1,84 @@
+"""What each command says: runs the pipeline and turns its values into text for the CLI."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+
+from protobuild import check as check_stage
+from protobuild import pipeline
+from protobuild.compile import SERVICE_ONLY, output_path
+from protobuild.layout import relative_dir
+from protobuild.resolve import Plan, ProtoFile
+
+
+def generate(config: Path, only: Sequence[Path], dry_run: bool) -> str:
+    """Generate (or with `dry_run` only show) the outputs; returns the summary to print."""
+    outcome = pipeline.generate(config, only, dry_run)
+    changes = outcome.changes
+    lines = []
+    if dry_run:
+        lines += [shlex.join(argv) for argv in outcome.protoc_commands]
+        lines += [f"would add {p}" for p in changes.added]
+        lines += [f"would change {p}" for p in changes.changed]
+        lines += [f"would remove {p}" for p in changes.stale]
+    where = _shown(outcome.tree.root)
+    if not changes:
+        lines.append(f"protobuild: {len(outcome.tree.files)} files in {where}/ are up to date")
+    elif not dry_run:
+        lines.append(
+            f"protobuild: {where}/: {len(changes.added)} added, {len(changes.changed)} changed, "
+            f"{len(changes.stale)} removed ({len(outcome.tree.files)} files)"
+        )
+    return "".join(f"{line}\n" for line in lines)
+
+
+def check(config: Path, fix: str) -> tuple[str, bool]:
+    """(report, stale?) for `protobuild check`; writes nothing."""
+    outcome = pipeline.build(config)
+    if not outcome.changes:
+        count = len(outcome.tree.files)
+        return f"protobuild check: {count} generated files are current\n", False
+    return check_stage.report(outcome.tree, outcome.changes, fix, Path.cwd()), True
+
+
+def explain(config: Path, wanted: Sequence[Path]) -> str:
+    """For each proto (all, or those named by path or import path): root, module, outputs,
+    and which include root resolved each of its imports."""
+    plan = pipeline.plan(config)
+    files = [f for f in plan.files if not wanted or _named(f, wanted)]
+    blocks = [_explain_file(plan, proto) for proto in files]
+    includes = "".join(f"  {i + 1}. {root.describe()}\n" for i, root in enumerate(plan.includes))
+    return "".join(blocks) + f"include roots, in search order:\n{includes}"
+
+
+def _named(proto: ProtoFile, wanted: Sequence[Path]) -> bool:
+    return any(
+        str(name) == proto.import_path or name.absolute() == proto.source for name in wanted
+    )
+
+
+def _explain_file(plan: Plan, proto: ProtoFile) -> str:
+    directory = relative_dir(plan, proto.module)
+    outputs = [
+        str(plan.config.output.dir / directory / Path(output_path(proto.import_path, g.name)).name)
+        for g in proto.generators
+        if g.name in ("python", "pyi", "mypy") or g.name in SERVICE_ONLY
+    ]
+    lines = [
+        proto.import_path,
+        f"  file:    {_shown(proto.source)}",
+        f"  root:    {proto.root.describe()}",
+        f"  module:  {proto.module}",
+        f"  outputs: {', '.join(_shown(Path(o)) for o in outputs) or '(none)'}",
+    ]
+    lines += [f"  import {i.path} -> {i.root.describe()}" for i in proto.imports]
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

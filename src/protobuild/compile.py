@@ -1,0 +1,267 @@
+"""Stage 3: run protoc (the one bundled in grpcio-tools) and the Python plugins.
+
+protoc runs in-process, once per distinct set of builtin generators (normally once for the
+whole tree: never once per directory), into a temporary directory that is read back, so every
+generator yields the same in-memory files. mypy-protobuf runs in-process from the descriptor
+set protoc wrote, without a plugin subprocess. Outputs are exactly protoc's: imports are
+rewritten later, by the layout stage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from google.protobuf import descriptor_pb2
+
+from protobuild.config import Generator
+from protobuild.errors import CompileError, Location
+from protobuild.resolve import Plan, ProtoFile
+
+# Generators implemented inside protoc (flag per name); the rest run in-process.
+BUILTIN_FLAGS = {"python": "--python_out", "pyi": "--pyi_out", "grpc": "--grpc_python_out"}
+# What each generator writes for a file, as a suffix of protoc's module path.
+SUFFIXES = {
+    "python": "_pb2.py",
+    "pyi": "_pb2.pyi",
+    "grpc": "_pb2_grpc.py",
+    "mypy": "_pb2.pyi",
+    "mypy_grpc": "_pb2_grpc.pyi",
+}
+SERVICE_ONLY = ("grpc", "mypy_grpc")
+_MAX_ERROR_LINES = 5
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    """One file a generator produced, at protoc's own path for it."""
+
+    proto: str  # import path of the source proto
+    generator: str
+    path: str  # posix path as protoc names it, e.g. acme/v1/thing_pb2.py
+    content: bytes
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """protoc's and the plugins' outputs, and the merged descriptor set of every input."""
+
+    files: tuple[GeneratedFile, ...]
+    descriptors: bytes  # a serialized FileDescriptorSet, with imports and source info
+
+    def descriptor_set(self) -> descriptor_pb2.FileDescriptorSet:
+        return descriptor_pb2.FileDescriptorSet.FromString(self.descriptors)
+
+
+def compile_plan(plan: Plan) -> Compiled:
+    """Compile every file of `plan` with its generators.
+
+    Raises CompileError when protoc or mypy-protobuf rejects the input; protoc's messages keep
+    their line and column and name the user's real file instead of its import path.
+    """
+    files: list[GeneratedFile] = []
+    merged: dict[str, descriptor_pb2.FileDescriptorProto] = {}
+    for builtins, group in protoc_groups(plan.files).items():
+        outputs, descriptors = _run_protoc(plan, group, builtins)
+        files.extend(outputs)
+        for proto in descriptors.file:
+            merged.setdefault(proto.name, proto)
+    fds = descriptor_pb2.FileDescriptorSet(file=_topological(merged))
+    files.extend(_run_mypy_protobuf(plan.files, fds))
+    return Compiled(tuple(sorted(files, key=lambda f: f.path)), fds.SerializeToString())
+
+
+def protoc_groups(files: Sequence[ProtoFile]) -> dict[tuple[str, ...], list[ProtoFile]]:
+    """Files by their set of builtin generators: each group is one protoc run."""
+    groups: dict[tuple[str, ...], list[ProtoFile]] = {}
+    for proto in files:
+        key = tuple(g.name for g in proto.generators if g.name in BUILTIN_FLAGS)
+        groups.setdefault(key, []).append(proto)
+    return groups
+
+
+def protoc_argv(plan: Plan, group: Sequence[ProtoFile], builtins: Sequence[str], out: Path) -> list[str]:
+    """The exact protoc command line for one group (argv[0] is the program name)."""
+    argv = ["protoc", *(root.protoc_flag() for root in plan.includes)]
+    argv += [f"{BUILTIN_FLAGS[name]}={out}" for name in builtins]
+    argv += [f"--descriptor_set_out={out / 'descriptors.binpb'}", "--include_imports"]
+    argv += ["--include_source_info", *(proto.import_path for proto in group)]
+    return argv
+
+
+def _run_protoc(
+    plan: Plan, group: Sequence[ProtoFile], builtins: Sequence[str]
+) -> tuple[list[GeneratedFile], descriptor_pb2.FileDescriptorSet]:
+    with tempfile.TemporaryDirectory(prefix="protobuild-") as tmp:
+        out = Path(tmp)
+        code, errors = run_protoc(protoc_argv(plan, group, builtins, out))
+        if code != 0:
+            raise _protoc_error(errors, plan.files)
+        descriptors = descriptor_pb2.FileDescriptorSet.FromString(
+            (out / "descriptors.binpb").read_bytes()
+        )
+        with_services = _files_with_services(descriptors)
+        outputs = [
+            GeneratedFile(proto.import_path, name, path, (out / path).read_bytes())
+            for proto in group
+            for name in builtins
+            if name not in SERVICE_ONLY or proto.import_path in with_services
+            for path in [output_path(proto.import_path, name)]
+        ]
+    return outputs, descriptors
+
+
+def output_path(import_path: str, generator: str) -> str:
+    """Where protoc's naming puts `generator`'s output for a file (`a/b.proto` -> `a/b_pb2.py`)."""
+    stem = import_path.removesuffix(".proto").replace("-", "_").replace(".", "/")
+    return stem + SUFFIXES[generator]
+
+
+def run_protoc(argv: Sequence[str]) -> tuple[int, str]:
+    """Run the bundled protoc in-process; returns its exit code and what it wrote to stderr.
+
+    protoc writes to file descriptor 2 directly, so the descriptor itself is redirected
+    (redirect_stderr would see nothing).
+    """
+    compiler = _compiler()
+    with _captured_fd(2) as read:
+        code = compiler.run_main([arg.encode() for arg in argv])
+        errors = read()
+    return int(code), errors
+
+
+@functools.cache
+def protoc_version() -> str:
+    """`libprotoc X.Y` of the bundled compiler."""
+    with _captured_fd(1) as read:
+        _compiler().run_main([b"protoc", b"--version"])
+        return read().strip()
+
+
+def _compiler() -> _ProtocCompiler:
+    # Importing grpc_tools.protoc would add import hooks to sys.meta_path; the compiler
+    # extension alone does not.
+    os.environ.setdefault("GRPC_PYTHON_DISABLE_DYNAMIC_STUBS", "true")
+    from grpc_tools import _protoc_compiler  # type: ignore[attr-defined]
+
+    compiler: _ProtocCompiler = _protoc_compiler
+    return compiler
+
+
+class _ProtocCompiler:
+    """The shape of grpc_tools._protoc_compiler, which ships no type information."""
+
+    @staticmethod
+    def run_main(argv: list[bytes]) -> int:
+        raise NotImplementedError
+
+
+@contextlib.contextmanager
+def _captured_fd(fd: int) -> Iterator[functools.partial[str]]:
+    with tempfile.TemporaryFile() as sink:
+        saved = os.dup(fd)
+        os.dup2(sink.fileno(), fd)
+        try:
+            yield functools.partial(_read_back, sink)
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
+def _read_back(sink: tempfile._TemporaryFileWrapper[bytes]) -> str:
+    sink.seek(0)
+    return sink.read().decode("utf-8", "replace")
+
+
+def _protoc_error(errors: str, files: Sequence[ProtoFile]) -> CompileError:
+    """protoc's first errors, with import paths replaced by the files users edit."""
+    sources = {proto.import_path: proto.source for proto in files}
+    lines = [_real_path(line, sources) for line in errors.splitlines() if line.strip()]
+    if not lines:
+        return CompileError("protoc failed without a message")
+    first = re.match(r"^(.+?):(\d+):(\d+): (.*)$", lines[0])
+    extra = lines[1:_MAX_ERROR_LINES]
+    more = len(lines) - _MAX_ERROR_LINES
+    tail = "".join(f"\n{line}" for line in extra) + (f"\n... and {more} more" if more > 0 else "")
+    if first is None:
+        return CompileError(f"protoc: {lines[0]}{tail}")
+    location = Location(first[1], int(first[2]), int(first[3]))
+    return CompileError(first[4] + tail, location)
+
+
+def _real_path(line: str, sources: Mapping[str, Path]) -> str:
+    head, sep, rest = line.partition(":")
+    if sep and head in sources:
+        return f"{_display(sources[head])}:{rest}"
+    return line
+
+
+def _display(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _files_with_services(fds: descriptor_pb2.FileDescriptorSet) -> set[str]:
+    return {proto.name for proto in fds.file if proto.service}
+
+
+def _topological(
+    files: Mapping[str, descriptor_pb2.FileDescriptorProto],
+) -> list[descriptor_pb2.FileDescriptorProto]:
+    """Files ordered so that each comes after its dependencies, ties broken by name."""
+    ordered: list[descriptor_pb2.FileDescriptorProto] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in seen or name not in files:
+            return
+        seen.add(name)
+        for dependency in sorted(files[name].dependency):
+            visit(dependency)
+        ordered.append(files[name])
+
+    for name in sorted(files):
+        visit(name)
+    return ordered
+
+
+def _run_mypy_protobuf(
+    files: Sequence[ProtoFile], fds: descriptor_pb2.FileDescriptorSet
+) -> list[GeneratedFile]:
+    from protobuild import mypy_plugin
+
+    with_services = _files_with_services(fds)
+    outputs = []
+    for generator, group in _plugin_groups(files).items():
+        targets = [p.import_path for p in group]
+        if generator.name == "mypy_grpc":
+            targets = [t for t in targets if t in with_services]
+        for path, content in mypy_plugin.generate(fds, targets, generator).items():
+            proto = _proto_of(path, group, generator.name)
+            outputs.append(GeneratedFile(proto, generator.name, path, content))
+    return outputs
+
+
+def _plugin_groups(files: Sequence[ProtoFile]) -> dict[Generator, list[ProtoFile]]:
+    groups: dict[Generator, list[ProtoFile]] = {}
+    for proto in files:
+        for generator in proto.generators:
+            if generator.name in ("mypy", "mypy_grpc"):
+                groups.setdefault(generator, []).append(proto)
+    return groups
+
+
+def _proto_of(path: str, group: Sequence[ProtoFile], generator: str) -> str:
+    for proto in group:
+        if output_path(proto.import_path, generator) == path:
+            return proto.import_path
+    raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")

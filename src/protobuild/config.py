@@ -1,0 +1,425 @@
+"""Stage 1: read Protobuild.toml into a validated, immutable `Config`.
+
+Decoding is strict: an unknown key, a wrong type, an unknown generator or an unknown generator
+option is a `ConfigError` that names the file, the key path (with its line when it can be found)
+and what is allowed. Every path in the file is relative to the file's own directory, never to
+the working directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import keyword
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from protobuild.errors import ConfigError, Location
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+CONFIG_NAME = "Protobuild.toml"
+SUPPORTED_VERSIONS = (1,)
+INIT_POLICIES = ("none", "empty")
+
+# Options each generator accepts, with their type. protoc's builtin generators take none that
+# matter for Python; mypy-protobuf's are validated here because the plugin itself matches them
+# by substring and silently ignores typos.
+_MYPY_FLAGS = {
+    "readable_stubs": bool,
+    "relax_strict_optional_primitives": bool,
+    "use_default_deprecation_warnings": bool,
+    "generate_concrete_servicer_stubs": bool,
+}
+GENERATOR_OPTIONS: Mapping[str, Mapping[str, type]] = {
+    "python": {},
+    "pyi": {},
+    "grpc": {},
+    "mypy": _MYPY_FLAGS,
+    "mypy_grpc": {**_MYPY_FLAGS, "flavour": str},
+    "services": {"templates": str},
+}
+GRPC_FLAVOURS = ("both", "sync", "async")
+
+_TOP_KEYS = ("version", "output", "roots", "includes", "generators", "overrides", "packages")
+_OUTPUT_KEYS = ("dir", "package", "init_files", "py_typed")
+_ROOT_KEYS = ("path", "prefix", "python_package")
+_INCLUDE_KEYS = ("before", "after", "distributions")
+_OVERRIDE_KEYS = ("files", "generators")
+_IMPORT_PATH = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
+
+
+@dataclass(frozen=True)
+class SourceRoot:
+    """A directory of .proto files to compile, optionally mounted under an import prefix."""
+
+    path: Path
+    prefix: str = ""
+    # The Python package (relative to the output package) that `prefix` becomes; None keeps
+    # the prefix's own dotted name, "" drops it.
+    python_package: str | None = None
+
+
+@dataclass(frozen=True)
+class Generator:
+    """One enabled generator and its validated options, sorted by name."""
+
+    name: str
+    options: tuple[tuple[str, bool | str], ...] = ()
+
+    def option(self, name: str, default: bool | str) -> bool | str:
+        return dict(self.options).get(name, default)
+
+
+@dataclass(frozen=True)
+class Override:
+    """Replaces the generator set for the files whose import path matches one of `files`."""
+
+    files: tuple[str, ...]
+    generators: tuple[Generator, ...]
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where generated code goes and which Python package that directory is."""
+
+    dir: Path
+    package: str
+    init_files: str = "empty"
+    py_typed: bool = True
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated configuration; every path is absolute."""
+
+    path: Path
+    output: Output
+    roots: tuple[SourceRoot, ...]
+    before: tuple[Path, ...] = ()
+    after: tuple[Path, ...] = ()
+    distributions: tuple[str, ...] = ()
+    generators: tuple[Generator, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    packages: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+def load(path: Path) -> Config:
+    """Read and validate the config at `path`.
+
+    Raises ConfigError for a missing or unreadable file, TOML syntax errors (with line and
+    column) and every validation failure.
+    """
+    path = path.absolute()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path.name} not found; create one (see docs/configuration.md) or pass -f PATH",
+            Location(path),
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", Location(path)) from exc
+    return parse(text, path)
+
+
+def parse(text: str, path: Path) -> Config:
+    """Validate TOML `text` as the config file `path` (used for error locations and paths)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(exc, path) from None
+    return _Decoder(text, path).decode(data)
+
+
+def _syntax_error(exc: tomllib.TOMLDecodeError, path: Path) -> ConfigError:
+    message = str(exc)
+    found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if found is None:
+        return ConfigError(f"invalid TOML: {message}", Location(path))
+    reason = message[: found.start()].strip()
+    return ConfigError(
+        f"invalid TOML: {reason}", Location(path, int(found[1]), int(found[2]))
+    )
+
+
+def is_python_package(name: str) -> bool:
+    """True when `name` is a dotted Python package name ("" is the top level)."""
+    if name == "":
+        return True
+    return all(part.isidentifier() and not keyword.iskeyword(part) for part in name.split("."))
+
+
+class _Decoder:
+    """Walks the parsed TOML, checking each key against what is allowed where it stands."""
+
+    def __init__(self, text: str, path: Path) -> None:
+        self.lines = text.splitlines()
+        self.path = path
+        self.base = path.parent
+
+    def decode(self, data: dict[str, Any]) -> Config:
+        self._keys(data, _TOP_KEYS, "")
+        self._version(data)
+        includes = self._table(data, "includes", _INCLUDE_KEYS)
+        return Config(
+            path=self.path,
+            output=self._output(data),
+            roots=self._roots(data),
+            before=self._dirs(includes, "includes.before"),
+            after=self._dirs(includes, "includes.after"),
+            distributions=self._strings(includes, "includes.distributions"),
+            generators=self._generators(data.get("generators", {}), "generators"),
+            overrides=self._overrides(data),
+            packages=self._packages(data),
+        )
+
+    # -- sections ---------------------------------------------------------------------------
+
+    def _version(self, data: dict[str, Any]) -> None:
+        version = data.get("version", 1)
+        if version not in SUPPORTED_VERSIONS or isinstance(version, bool):
+            raise self.error(
+                f"version: unsupported value {version!r}; supported: {list(SUPPORTED_VERSIONS)}",
+                "version",
+            )
+
+    def _output(self, data: dict[str, Any]) -> Output:
+        if "output" not in data:
+            raise self.error(
+                "output is required: add [output] with dir = ... and package = ...", ""
+            )
+        table = self._table(data, "output", _OUTPUT_KEYS)
+        package = self._string(table, "output.package", required=True)
+        if not is_python_package(package):
+            raise self.error(
+                f"output.package: {package!r} is not a dotted Python package name", "output.package"
+            )
+        init_files = self._string(table, "output.init_files", default="empty")
+        if init_files not in INIT_POLICIES:
+            raise self.error(
+                f"output.init_files: {init_files!r} is not one of {list(INIT_POLICIES)}",
+                "output.init_files",
+            )
+        return Output(
+            dir=self._dir(self._string(table, "output.dir", required=True)),
+            package=package,
+            init_files=init_files,
+            py_typed=self._bool(table, "output.py_typed", default=True),
+        )
+
+    def _roots(self, data: dict[str, Any]) -> tuple[SourceRoot, ...]:
+        entries = self._array_of_tables(data, "roots")
+        if not entries:
+            raise self.error("roots is required: add at least one [[roots]] with path = ...", "")
+        return tuple(self._root(entry, f"roots[{i}]") for i, entry in enumerate(entries))
+
+    def _root(self, entry: dict[str, Any], key: str) -> SourceRoot:
+        self._keys(entry, _ROOT_KEYS, key)
+        prefix = self._string(entry, f"{key}.prefix", default="").strip("/")
+        if prefix and not _IMPORT_PATH.match(prefix):
+            raise self.error(f"{key}.prefix: {prefix!r} is not an import path prefix", key)
+        python_package = entry.get("python_package")
+        if python_package is not None:
+            python_package = self._string(entry, f"{key}.python_package")
+            if not is_python_package(python_package):
+                raise self.error(
+                    f"{key}.python_package: {python_package!r} is not a dotted Python name", key
+                )
+        return SourceRoot(
+            self._dir(self._string(entry, f"{key}.path", required=True)), prefix, python_package
+        )
+
+    def _generators(self, table: object, key: str) -> tuple[Generator, ...]:
+        if not isinstance(table, dict):
+            raise self.error(f"{key}: expected a table of generators, got {_kind(table)}", key)
+        self._keys(table, tuple(GENERATOR_OPTIONS), key, what="generator")
+        found = tuple(self._generator(name, table[name], f"{key}.{name}") for name in sorted(table))
+        names = {g.name for g in found}
+        if {"pyi", "mypy"} <= names:
+            raise self.error(
+                f"{key}: pyi and mypy both write _pb2.pyi files; keep one of them", key
+            )
+        return found
+
+    def _generator(self, name: str, options: object, key: str) -> Generator:
+        if not isinstance(options, dict):
+            raise self.error(f"{key}: expected a table of options ({{}} for none)", key)
+        allowed = GENERATOR_OPTIONS[name]
+        self._keys(options, tuple(allowed), key, what=f"option of generator {name!r}")
+        for option, value in options.items():
+            if not isinstance(value, allowed[option]):
+                raise self.error(
+                    f"{key}.{option}: expected {allowed[option].__name__}, got {_kind(value)}",
+                    f"{key}.{option}",
+                )
+        flavour = options.get("flavour", "both")
+        if flavour not in GRPC_FLAVOURS:
+            raise self.error(
+                f"{key}.flavour: {flavour!r} is not one of {list(GRPC_FLAVOURS)}", key
+            )
+        if "templates" in options:
+            options = {**options, "templates": str(self._dir(options["templates"]))}
+        return Generator(name, tuple(sorted(options.items())))
+
+    def _overrides(self, data: dict[str, Any]) -> tuple[Override, ...]:
+        found = []
+        for i, entry in enumerate(self._array_of_tables(data, "overrides")):
+            key = f"overrides[{i}]"
+            self._keys(entry, _OVERRIDE_KEYS, key)
+            files = self._strings(entry, f"{key}.files")
+            if not files:
+                raise self.error(f"{key}.files: give at least one pattern", key)
+            if "generators" not in entry:
+                raise self.error(f"{key}.generators is required", key)
+            generators = self._generators(entry["generators"], f"{key}.generators")
+            found.append(Override(files, generators))
+        return tuple(found)
+
+    def _packages(self, data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        table = data.get("packages", {})
+        if not isinstance(table, dict):
+            raise self.error(f"packages: expected a table, got {_kind(table)}", "packages")
+        for proto, module in table.items():
+            if not proto.endswith(".proto") or not isinstance(module, str):
+                raise self.error(
+                    f"packages: entries map a proto import path to a module, "
+                    f'e.g. "vendor/x.proto" = "x_sdk.x_pb2"; got {proto!r}',
+                    "packages",
+                )
+            if not module or not is_python_package(module):
+                raise self.error(f"packages.{proto!r}: {module!r} is not a Python module", "packages")
+        return tuple(sorted(table.items()))
+
+    # -- typed accessors ------------------------------------------------------------------------
+
+    def _keys(
+        self, table: dict[str, Any], allowed: tuple[str, ...], where: str, what: str = "key"
+    ) -> None:
+        for name in table:
+            if name not in allowed:
+                full = f"{where}.{name}" if where else name
+                near = difflib.get_close_matches(name, allowed, n=1)
+                hint = f"did you mean {near[0]!r}? " if near else ""
+                raise self.error(
+                    f"unknown {what} {full!r}; {hint}allowed: {', '.join(allowed) or 'none'}",
+                    full,
+                )
+
+    def _table(self, data: dict[str, Any], key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+        table = data.get(key, {})
+        if not isinstance(table, dict):
+            raise self.error(f"{key}: expected a table, got {_kind(table)}", key)
+        self._keys(table, allowed, key)
+        return table
+
+    def _array_of_tables(self, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.error(f"{key}: expected an array of tables ([[{key}]])", key)
+        return value
+
+    def _string(
+        self, table: dict[str, Any], key: str, default: str = "", required: bool = False
+    ) -> str:
+        name = key.rsplit(".", 1)[-1]
+        if name not in table:
+            if required:
+                raise self.error(f"{key} is required", key.rsplit(".", 1)[0])
+            return default
+        value = table[name]
+        if not isinstance(value, str):
+            raise self.error(f"{key}: expected a string, got {_kind(value)}", key)
+        return value
+
+    def _bool(self, table: dict[str, Any], key: str, default: bool) -> bool:
+        value = table.get(key.rsplit(".", 1)[-1], default)
+        if not isinstance(value, bool):
+            raise self.error(f"{key}: expected true or false, got {_kind(value)}", key)
+        return value
+
+    def _strings(self, table: dict[str, Any], key: str) -> tuple[str, ...]:
+        value = table.get(key.rsplit(".", 1)[-1], [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(f"{key}: expected an array of strings, got {_kind(value)}", key)
+        return tuple(value)
+
+    def _dirs(self, table: dict[str, Any], key: str) -> tuple[Path, ...]:
+        return tuple(self._dir(value) for value in self._strings(table, key))
+
+    def _dir(self, value: str) -> Path:
+        # Normalise without resolving symlinks, so that messages show the user's own paths.
+        return Path(_normpath(self.base / value))
+
+    def error(self, message: str, key: str) -> ConfigError:
+        line, column = _find_key(self.lines, key)
+        return ConfigError(message, Location(self.path, line, column))
+
+
+def _normpath(path: Path) -> str:
+    import os.path
+
+    return os.path.normpath(path)
+
+
+def _kind(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
+    names.update({list: "an array", dict: "a table"})
+    return names.get(type(value), type(value).__name__)
+
+
+def _find_key(lines: list[str], key: str) -> tuple[int, int]:
+    """Best-effort line and column of a dotted key path such as `roots[1].prefix`.
+
+    tomllib reports no positions for valid documents, so this scans the text: the header of
+    the (n-th) table, then the key's assignment inside it. (0, 0) when it cannot tell.
+    """
+    parts = [p for p in re.split(r"\.(?![^\[]*\])", key) if p]
+    table_line, start = 0, 0
+    names: list[str] = []
+    for part in parts:
+        name, index = _split_index(part)
+        names.append(name)
+        found = _find_header(lines, ".".join(names), index, start)
+        if found is None:
+            return _find_assignment(lines, name, start, table_line)
+        table_line, start = found + 1, found + 1
+    return table_line, 1 if table_line else 0
+
+
+def _split_index(part: str) -> tuple[str, int]:
+    found = re.fullmatch(r"(.+)\[(\d+)\]", part)
+    return (found[1], int(found[2])) if found else (part, 0)
+
+
+def _find_header(lines: list[str], name: str, index: int, start: int) -> int | None:
+    pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?\s*(#.*)?$")
+    hits = [i for i, line in enumerate(lines) if pattern.match(line)]
+    later = [i for i in hits if i >= start - 1]
+    return later[index] if index < len(later) else None
+
+
+def _find_assignment(lines: list[str], name: str, start: int, fallback: int) -> tuple[int, int]:
+    pattern = re.compile(rf"^(\s*)\"?{re.escape(name)}\"?\s*=")
+    for i in range(start, len(lines)):
+        if i > start and lines[i].lstrip().startswith("[") and start:
+            break
+        found = pattern.match(lines[i])
+        if found:
+            return i + 1, len(found[1]) + 1
+    inline = re.compile(rf"\b{re.escape(name)}\s*=")
+    for i in range(max(start - 1, 0), len(lines)):
+        found = inline.search(lines[i])
+        if found:
+            return i + 1, found.start() + 1
+    return fallback, 1 if fallback else 0

@@ -1,0 +1,146 @@
+"""Stage 5a: turn generator outputs into the output tree, exactly as it should be on disk.
+
+Each generated file moves from protoc's path to its module's place under the output package,
+with every reference to another generated module renamed to go through that package (well-known
+types and protos of installed distributions keep their own absolute imports). Every file gets
+the protobuild header; `__init__.py` files and `py.typed` are added as the config asks. The
+result is a value: writing it and checking it against disk are separate stages.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from protobuild import toolchain
+from protobuild.compile import Compiled, GeneratedFile
+from protobuild.errors import CompileError
+from protobuild.resolve import Plan, protoc_module
+from protobuild.rewrite import rewrite_modules
+
+TYPED_GENERATORS = ("pyi", "mypy", "mypy_grpc", "services")
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file of the output tree; `path` is posix and relative to the output directory."""
+
+    path: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class OutputTree:
+    """Every file the configuration produces, sorted by path."""
+
+    root: Path
+    files: tuple[OutputFile, ...]
+
+    def by_path(self) -> dict[str, bytes]:
+        return {f.path: f.content for f in self.files}
+
+
+def lay_out(plan: Plan, compiled: Compiled, rendered: Mapping[str, str]) -> OutputTree:
+    """The output tree for `plan` from its compiled and rendered files.
+
+    `rendered` maps paths relative to the output directory to text (the render stage's
+    output). Raises CompileError when two generators produce the same path.
+    """
+    renames = module_renames(plan)
+    files: dict[str, OutputFile] = {}
+    owners: dict[str, str] = {}
+    for generated in compiled.files:
+        placed = _place(plan, generated, renames)
+        _claim(owners, placed.path, f"{generated.generator} for {generated.proto}")
+        files[placed.path] = placed
+    for path, text in sorted(rendered.items()):
+        _claim(owners, path, "the services templates")
+        content = toolchain.header(_rendered_sources(plan, path)) + text
+        files[path] = OutputFile(path, content.encode("utf-8"))
+    for extra in _package_files(plan, files, compiled):
+        _claim(owners, extra.path, "the output settings")
+        files[extra.path] = extra
+    return OutputTree(plan.config.output.dir, tuple(files[p] for p in sorted(files)))
+
+
+def module_renames(plan: Plan) -> dict[str, str]:
+    """protoc's module name -> the module generated code must import, where they differ."""
+    renames = {}
+    for import_path, module in plan.modules:
+        original = protoc_module(import_path)
+        if original != module:
+            renames[original] = module
+            renames[original + "_grpc"] = module + "_grpc"
+    return renames
+
+
+def relative_dir(plan: Plan, module: str) -> str:
+    """The directory (relative to the output directory) that holds `module`."""
+    package = plan.config.output.package
+    relative = module.removeprefix(package + ".") if package else module
+    return posixpath.join(*relative.split(".")[:-1]) if "." in relative else ""
+
+
+def _place(plan: Plan, generated: GeneratedFile, renames: Mapping[str, str]) -> OutputFile:
+    module = plan.module_map()[generated.proto]
+    path = posixpath.join(relative_dir(plan, module), posixpath.basename(generated.path))
+    text = rewrite_modules(generated.content.decode("utf-8"), renames)
+    return OutputFile(path, (toolchain.header(generated.proto) + text).encode("utf-8"))
+
+
+def _claim(owners: dict[str, str], path: str, owner: str) -> None:
+    if path in owners:
+        raise CompileError(
+            f"{path} was generated twice, by {owners[path]} and by {owner}; "
+            "rename one of the protos or templates"
+        )
+    owners[path] = owner
+
+
+def _rendered_sources(plan: Plan, path: str) -> str:
+    directory, name = posixpath.split(path)
+    protos = [
+        f.import_path
+        for f in plan.files
+        if relative_dir(plan, f.module) == directory
+        and name.startswith(f.module.rsplit(".", 1)[-1].removesuffix("_pb2"))
+    ]
+    return ", ".join(protos) if protos else "the services templates"
+
+
+def _package_files(
+    plan: Plan, files: Mapping[str, OutputFile], compiled: Compiled
+) -> Iterable[OutputFile]:
+    output = plan.config.output
+    if output.init_files == "empty":
+        for directory in _package_dirs(files, top_level=not output.package):
+            yield OutputFile(
+                posixpath.join(directory, "__init__.py"),
+                f"{toolchain.MARKER}. DO NOT EDIT.\n".encode(),
+            )
+    typed = any(f.generator in TYPED_GENERATORS for f in compiled.files)
+    if output.py_typed and output.package and (typed or _has_rendered(files, compiled)):
+        yield OutputFile("py.typed", b"")
+
+
+def _has_rendered(files: Mapping[str, OutputFile], compiled: Compiled) -> bool:
+    return len(files) > len(compiled.files)
+
+
+def _package_dirs(files: Iterable[str], top_level: bool) -> list[str]:
+    """Every directory holding a module, with its ancestors up to the output directory.
+
+    The output directory itself is a package too, unless it is a top-level source root
+    (output.package = "").
+    """
+    dirs: set[str] = set()
+    for path in files:
+        directory = posixpath.dirname(path)
+        while directory:
+            dirs.add(directory)
+            directory = posixpath.dirname(directory)
+        if not top_level:
+            dirs.add("")
+    return sorted(d for d in dirs if not (d == "" and top_level))

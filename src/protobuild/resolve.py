@@ -1,0 +1,365 @@
+"""Stage 2: lay the proto trees out as protoc and Python will see them.
+
+Every .proto under a source root gets its canonical import path (the root's prefix joined with
+the path under the root), its generators (after overrides) and the Python module it becomes.
+Include roots are assembled in a fixed order: before, source roots, installed distributions,
+after, and the well-known types bundled with grpcio-tools. Every import of a source file is
+resolved here, so that a missing or shadowed file is reported with the roots that were searched
+instead of as protoc's bare "not found".
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from protobuild import globs
+from protobuild.config import Config, Generator, SourceRoot, is_python_package
+from protobuild.errors import ConfigError, InternalError, Location, ResolveError
+from protobuild.protofile import find_imports
+
+SOURCE, BEFORE, DISTRIBUTION, AFTER, WELL_KNOWN = (
+    "source",
+    "before",
+    "distribution",
+    "after",
+    "well-known types",
+)
+
+
+@dataclass(frozen=True)
+class IncludeRoot:
+    """A directory protoc searches (`-I[PREFIX=]DIR`), and why it is there."""
+
+    path: Path
+    kind: str
+    prefix: str = ""
+    label: str = ""
+
+    def protoc_flag(self) -> str:
+        mapped = f"{self.prefix}={self.path}" if self.prefix else str(self.path)
+        return f"-I{mapped}"
+
+    def describe(self) -> str:
+        name = f"{self.label} " if self.label else ""
+        mount = f" as {self.prefix}/" if self.prefix else ""
+        return f"{name}({self.kind}: {self.path}{mount})"
+
+
+@dataclass(frozen=True)
+class ResolvedImport:
+    """One import of a source file and the root that provides it."""
+
+    path: str
+    line: int
+    column: int
+    root: IncludeRoot
+
+
+@dataclass(frozen=True)
+class ProtoFile:
+    """A source .proto that this run compiles."""
+
+    import_path: str
+    source: Path
+    root: IncludeRoot
+    module: str  # the fully qualified module of its _pb2, as generated code imports it
+    generators: tuple[Generator, ...]
+    imports: tuple[ResolvedImport, ...]
+
+    @property
+    def protoc_module(self) -> str:
+        return protoc_module(self.import_path)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the later stages need: the files, the include roots, the module map."""
+
+    config: Config
+    files: tuple[ProtoFile, ...]
+    includes: tuple[IncludeRoot, ...]
+    # proto import path -> Python module of its _pb2, for every file any source file imports
+    # and every source file itself.
+    modules: tuple[tuple[str, str], ...]
+
+    def module_map(self) -> dict[str, str]:
+        return dict(self.modules)
+
+
+def protoc_module(import_path: str) -> str:
+    """The module name protoc's Python generator gives a file (`a/b-c.proto` -> `a.b_c_pb2`)."""
+    stem = import_path.removesuffix(".proto").replace("-", "_").replace("/", ".")
+    return stem + "_pb2"
+
+
+def resolve(config: Config) -> Plan:
+    """Build the plan for `config`, checking the tree on disk.
+
+    Raises ResolveError for a missing source root, an import that resolves nowhere, one import
+    path under two roots, two protos that become one module, or a root whose import paths are
+    not valid Python names; ConfigError for a distribution that is not installed.
+    """
+    return _Resolver(config).plan()
+
+
+class _Resolver:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.overrides: Mapping[str, str] = dict(config.packages)
+
+    def plan(self) -> Plan:
+        sources = self._source_files()
+        distributions = self._distributions()
+        includes = self._include_roots(sources, distributions)
+        external: dict[str, str] = {}
+        files = tuple(
+            self._proto_file(path, root, sources, distributions, includes, external)
+            for path, (root, _spec) in sorted(sources.items())
+        )
+        _reject_module_collisions(files)
+        modules = {**external, **{f.import_path: f.module for f in files}}
+        return Plan(self.config, files, includes, tuple(sorted(modules.items())))
+
+    # -- source roots -----------------------------------------------------------------------
+
+    def _source_files(self) -> dict[str, tuple[IncludeRoot, SourceRoot]]:
+        found: dict[str, tuple[IncludeRoot, SourceRoot]] = {}
+        for index, spec in enumerate(self.config.roots):
+            root = IncludeRoot(spec.path, SOURCE, spec.prefix, f"roots[{index}]")
+            for import_path in _walk(spec, self.config):
+                if import_path in found:
+                    raise _shadowed(import_path, found[import_path][0], root)
+                found[import_path] = (root, spec)
+        return found
+
+    def _distributions(self) -> dict[str, tuple[IncludeRoot, dict[str, str]]]:
+        """import path -> (root, {import path: module}) for each named distribution."""
+        found: dict[str, tuple[IncludeRoot, dict[str, str]]] = {}
+        for name in self.config.distributions:
+            root, protos = _distribution_protos(name, self.config)
+            for import_path in protos:
+                found.setdefault(import_path, (root, protos))
+        return found
+
+    def _include_roots(
+        self,
+        sources: Mapping[str, tuple[IncludeRoot, SourceRoot]],
+        distributions: Mapping[str, tuple[IncludeRoot, dict[str, str]]],
+    ) -> tuple[IncludeRoot, ...]:
+        before = [IncludeRoot(p, BEFORE, label=f"includes.before[{i}]")
+                  for i, p in enumerate(self.config.before)]
+        after = [IncludeRoot(p, AFTER, label=f"includes.after[{i}]")
+                 for i, p in enumerate(self.config.after)]
+        for root in (*before, *after):
+            if not root.path.is_dir():
+                raise ResolveError(
+                    f"{root.label}: directory {root.path} does not exist", Location(self.config.path)
+                )
+        source_roots = _unique(root for root, _ in sources.values())
+        dist_roots = _unique(root for root, _ in distributions.values())
+        wkt = IncludeRoot(well_known_types_dir(), WELL_KNOWN, label="grpcio-tools")
+        return (*before, *_ordered_sources(source_roots, self.config), *dist_roots, *after, wkt)
+
+    # -- one file -----------------------------------------------------------------------------
+
+    def _proto_file(
+        self,
+        import_path: str,
+        root: IncludeRoot,
+        sources: Mapping[str, tuple[IncludeRoot, SourceRoot]],
+        distributions: Mapping[str, tuple[IncludeRoot, dict[str, str]]],
+        includes: tuple[IncludeRoot, ...],
+        external: dict[str, str],
+    ) -> ProtoFile:
+        spec = sources[import_path][1]
+        source = spec.path / import_path.removeprefix(spec.prefix).lstrip("/")
+        self._reject_shadowing_include(import_path, root, includes)
+        imports = []
+        for found in find_imports(_read(source)):
+            provider = self._provider(found.path, sources, includes, source, found.line, found.column)
+            imports.append(ResolvedImport(found.path, found.line, found.column, provider))
+            if found.path not in sources:
+                external[found.path] = self._external_module(found.path, distributions)
+        return ProtoFile(
+            import_path, source, root, self._module(import_path, spec),
+            self._generators_for(import_path), tuple(imports),
+        )
+
+    def _provider(
+        self,
+        path: str,
+        sources: Mapping[str, tuple[IncludeRoot, SourceRoot]],
+        includes: tuple[IncludeRoot, ...],
+        importer: Path,
+        line: int,
+        column: int,
+    ) -> IncludeRoot:
+        for root in includes:
+            if root.kind == SOURCE:
+                if path in sources and sources[path][0] == root:
+                    return root
+            elif (root.path / path).is_file():
+                return root
+        raise ResolveError(
+            _unresolved_message(path, includes, sources), Location(importer, line, column)
+        )
+
+    def _reject_shadowing_include(
+        self, import_path: str, root: IncludeRoot, includes: tuple[IncludeRoot, ...]
+    ) -> None:
+        for other in includes:
+            if other.kind != SOURCE and (other.path / import_path).is_file():
+                raise _shadowed(import_path, root, other)
+
+    def _external_module(
+        self, path: str, distributions: Mapping[str, tuple[IncludeRoot, dict[str, str]]]
+    ) -> str:
+        if path in self.overrides:
+            return self.overrides[path]
+        if path in distributions:
+            return distributions[path][1][path]
+        return protoc_module(path)
+
+    def _module(self, import_path: str, spec: SourceRoot) -> str:
+        if import_path in self.overrides:
+            raise ConfigError(
+                f"packages: {import_path!r} is compiled from roots here; remove its mapping",
+                Location(self.config.path),
+            )
+        rest = import_path
+        package = self.config.output.package
+        if spec.prefix and spec.python_package is not None:
+            rest = import_path.removeprefix(spec.prefix).lstrip("/")
+            package = ".".join(p for p in (package, spec.python_package) if p)
+        relative = protoc_module(rest)
+        if not is_python_package(relative):
+            raise _not_importable(import_path, relative, spec, self.config)
+        return f"{package}.{relative}" if package else relative
+
+    def _generators_for(self, import_path: str) -> tuple[Generator, ...]:
+        chosen = self.config.generators
+        for override in self.config.overrides:
+            if any(globs.match(pattern, import_path) for pattern in override.files):
+                chosen = override.generators
+        return chosen
+
+
+def well_known_types_dir() -> Path:
+    """grpcio-tools' bundled google/protobuf/*.proto, found without importing grpc_tools."""
+    spec = importlib.util.find_spec("grpc_tools")
+    if spec is None or spec.origin is None:
+        raise InternalError("grpcio-tools is a dependency of protobuild but is not installed")
+    return Path(spec.origin).parent / "_proto"
+
+
+def _walk(spec: SourceRoot, config: Config) -> list[str]:
+    if not spec.path.is_dir():
+        raise ResolveError(
+            f"source root {spec.path} does not exist; fix [[roots]] path (relative to this file)",
+            Location(config.path),
+        )
+    found = []
+    for path in sorted(spec.path.rglob("*.proto")):
+        relative = path.relative_to(spec.path).as_posix()
+        found.append(f"{spec.prefix}/{relative}" if spec.prefix else relative)
+    return found
+
+
+def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[str, str]]:
+    try:
+        dist = importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        raise ConfigError(
+            f"includes.distributions: {name!r} is not installed in this Python environment; "
+            f"install it (pip install {name}) or remove it from the list",
+            Location(config.path),
+        ) from None
+    files = [str(f) for f in dist.files or ()]
+    protos = {f: protoc_module(f) for f in files if f.endswith(".proto")}
+    if not protos:
+        raise ConfigError(
+            f"includes.distributions: {name!r} ships no .proto files", Location(config.path)
+        )
+    root = Path(str(dist.locate_file("")))
+    return IncludeRoot(root, DISTRIBUTION, label=name), protos
+
+
+def _ordered_sources(roots: list[IncludeRoot], config: Config) -> list[IncludeRoot]:
+    order = {spec.path: i for i, spec in enumerate(config.roots)}
+    return sorted(roots, key=lambda root: order[root.path])
+
+
+def _unique(roots: Iterable[IncludeRoot]) -> list[IncludeRoot]:
+    return list(dict.fromkeys(roots))
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ResolveError(f"cannot read proto: {exc}", Location(path)) from exc
+
+
+def _shadowed(import_path: str, first: IncludeRoot, second: IncludeRoot) -> ResolveError:
+    return ResolveError(
+        f"{import_path} is found under two roots, {first.describe()} and {second.describe()}; "
+        "remove one copy or give one root a different prefix",
+        Location(second.path / import_path.removeprefix(second.prefix).lstrip("/")),
+    )
+
+
+def _unresolved_message(
+    path: str, includes: tuple[IncludeRoot, ...], sources: Mapping[str, object]
+) -> str:
+    searched = ", ".join(str(root.path) for root in includes)
+    hint = _suggest(path, sources)
+    return f'import "{path}" was not found; searched {searched}. {hint}'.rstrip()
+
+
+def _suggest(path: str, sources: Mapping[str, object]) -> str:
+    similar = sorted(p for p in sources if p.endswith("/" + path) or path.endswith("/" + p))
+    if similar:
+        return f"Did you mean {similar[0]!r}? Import paths include the root's prefix."
+    dist = _distribution_shipping(path)
+    if dist:
+        return f"It is shipped by {dist!r}: add it to includes.distributions."
+    return "Add the directory that holds it to includes.before or includes.after."
+
+
+def _distribution_shipping(path: str) -> str | None:
+    for dist in importlib.metadata.distributions():
+        if any(str(f) == path for f in dist.files or ()):
+            return str(dist.metadata["Name"])
+    return None
+
+
+def _not_importable(
+    import_path: str, relative: str, spec: SourceRoot, config: Config
+) -> ResolveError:
+    if spec.prefix:
+        fix = (
+            f"set python_package for the root mounted at {spec.prefix!r} "
+            f'(e.g. python_package = "{spec.prefix.rsplit("/", 1)[-1].replace(".", "_")}")'
+        )
+    else:
+        fix = "rename the directory or mount the root under a prefix with python_package"
+    return ResolveError(
+        f"{import_path} would become module {relative!r}, which is not a valid Python name; {fix}",
+        Location(config.path),
+    )
+
+
+def _reject_module_collisions(files: tuple[ProtoFile, ...]) -> None:
+    seen: dict[str, ProtoFile] = {}
+    for proto in files:
+        if proto.module in seen:
+            raise ResolveError(
+                f"{seen[proto.module].import_path} and {proto.import_path} both become module "
+                f"{proto.module}, so their outputs would overwrite each other; rename one",
+                Location(proto.source),
+            )
+        seen[proto.module] = proto

@@ -1,0 +1,99 @@
+"""Stage 5b: make the disk match the output tree, all or nothing.
+
+Only files whose bytes change are written (the others keep their mtimes), stale generated files
+are removed, and nothing outside the output directory is touched. Every new file is first
+staged next to its destination; only when all are staged are they renamed into place, so a
+failure part way leaves the previous tree as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from protobuild.errors import Location, WriteError
+from protobuild.layout import OutputTree
+from protobuild.tree import Changes
+
+
+def apply(tree: OutputTree, changes: Changes) -> None:
+    """Write the added and changed files of `changes` from `tree`, then remove the stale ones.
+
+    Raises WriteError (with the path) when a file cannot be staged; nothing is replaced then.
+    """
+    wanted = tree.by_path()
+    with _staged(tree.root, {p: wanted[p] for p in (*changes.added, *changes.changed)}) as staged:
+        for temporary, destination in staged:
+            os.replace(temporary, destination)
+    for path in changes.stale:
+        _remove(tree.root, path)
+
+
+@contextlib.contextmanager
+def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[Path, Path]]]:
+    staged: list[tuple[Path, Path]] = []
+    created: list[Path] = []
+    try:
+        for path, content in sorted(files.items()):
+            destination = root / path
+            created.extend(_make_dirs(destination.parent))
+            staged.append((_stage(destination, content), destination))
+        yield staged
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        for directory in reversed(created):
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+
+
+def _stage(destination: Path, content: bytes) -> Path:
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.chmod(name, 0o644)
+    except OSError as exc:
+        raise WriteError(f"cannot write: {exc.strerror}", Location(destination)) from exc
+    return Path(name)
+
+
+def _make_dirs(directory: Path) -> list[Path]:
+    """Create `directory` and missing parents; returns the ones it created, outermost first."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except OSError as exc:
+            raise WriteError(f"cannot create directory: {exc.strerror}", Location(path)) from exc
+    return list(reversed(missing))
+
+
+def _remove(root: Path, path: str) -> None:
+    target = root / path
+    target.unlink(missing_ok=True)
+    directory = target.parent
+    # Leave no empty package directories behind, but never remove the output root itself.
+    while directory != root and directory.is_dir() and not _has_files(directory):
+        _remove_pycache(directory)
+        directory.rmdir()
+        directory = directory.parent
+
+
+def _has_files(directory: Path) -> bool:
+    return any(entry.name != "__pycache__" for entry in directory.iterdir())
+
+
+def _remove_pycache(directory: Path) -> None:
+    cache = directory / "__pycache__"
+    if cache.is_dir():
+        for entry in cache.iterdir():
+            entry.unlink()
+        cache.rmdir()
