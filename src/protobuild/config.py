@@ -382,19 +382,20 @@ def _find_key(lines: list[str], key: str) -> tuple[int, int]:
     """Best-effort line and column of a dotted key path such as `roots[1].prefix`.
 
     tomllib reports no positions for valid documents, so this scans the text: the header of
-    the (n-th) table, then the key's assignment inside it. (0, 0) when it cannot tell.
+    the (n-th) table for each part while there is one, then the key's assignment, then any
+    further parts inside its inline table. (0, 0) when it cannot tell.
     """
     parts = [p for p in re.split(r"\.(?![^\[]*\])", key) if p]
-    table_line, start = 0, 0
     names: list[str] = []
-    for part in parts:
+    line = 0  # 1-based line of the innermost table header found, 0 for the top level
+    for depth, part in enumerate(parts):
         name, index = _split_index(part)
         names.append(name)
-        found = _find_header(lines, ".".join(names), index, start)
-        if found is None:
-            return _find_assignment(lines, name, start, table_line)
-        table_line, start = found + 1, found + 1
-    return table_line, 1 if table_line else 0
+        header = _find_header(lines, ".".join(names), index, line)
+        if header is None:
+            return _find_inline(lines, [_split_index(p)[0] for p in parts[depth:]], line)
+        line = header + 1
+    return line, 1 if line else 0
 
 
 def _split_index(part: str) -> tuple[str, int]:
@@ -402,24 +403,34 @@ def _split_index(part: str) -> tuple[str, int]:
     return (found[1], int(found[2])) if found else (part, 0)
 
 
-def _find_header(lines: list[str], name: str, index: int, start: int) -> int | None:
+def _find_header(lines: list[str], name: str, index: int, after: int) -> int | None:
     pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(name)}\s*\]\]?\s*(#.*)?$")
-    hits = [i for i, line in enumerate(lines) if pattern.match(line)]
-    later = [i for i in hits if i >= start - 1]
-    return later[index] if index < len(later) else None
+    hits = [i for i, line in enumerate(lines) if i >= after and pattern.match(line)]
+    return hits[index] if index < len(hits) else None
 
 
-def _find_assignment(lines: list[str], name: str, start: int, fallback: int) -> tuple[int, int]:
-    pattern = re.compile(rf"^(\s*)\"?{re.escape(name)}\"?\s*=")
-    for i in range(start, len(lines)):
-        if i > start and lines[i].lstrip().startswith("[") and start:
+def _find_inline(lines: list[str], names: list[str], after: int) -> tuple[int, int]:
+    """The position of `a = { b = { c = ...` for names [a, b, c], searching from line `after`."""
+    position: tuple[int, int] | None = None
+    row, column = after, 0
+    for name in names:
+        pattern = re.compile(rf"(?:^|[\s{{,])\"?{re.escape(name)}\"?\s*=")
+        found = _search_from(lines, pattern, row, column)
+        if found is None:
             break
-        found = pattern.match(lines[i])
+        position = row, column = found
+    if position is None:
+        return after, 1 if after else 0
+    return position[0] + 1, position[1] + 1
+
+
+def _search_from(
+    lines: list[str], pattern: re.Pattern[str], row: int, column: int
+) -> tuple[int, int] | None:
+    for index in range(row, len(lines)):
+        start = column if index == row else 0
+        found = pattern.search(lines[index], start)
         if found:
-            return i + 1, len(found[1]) + 1
-    inline = re.compile(rf"\b{re.escape(name)}\s*=")
-    for i in range(max(start - 1, 0), len(lines)):
-        found = inline.search(lines[i])
-        if found:
-            return i + 1, found.start() + 1
-    return fallback, 1 if fallback else 0
+            offset = found.start() + (0 if found[0][0] not in " \t{," else 1)
+            return index, offset
+    return None

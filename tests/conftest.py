@@ -1,0 +1,103 @@
+"""Shared fixtures: run the CLI in-process and lay out throwaway projects."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from protobuild.cli import main
+
+TESTS = Path(__file__).parent
+CASES = TESTS / "cases"
+GOLDEN = TESTS / "golden"
+UPDATE_GOLDEN = os.environ.get("PROTOBUILD_UPDATE_GOLDEN") == "1"
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of one in-process CLI run."""
+
+    code: int
+    out: str
+    err: str
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Run:
+    """Run `protobuild ARGS...` in-process and capture its exit code and output."""
+
+    def invoke(*argv: str) -> Result:
+        capsys.readouterr()
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Path]]:
+    """Write files into a fresh project directory (the working directory) and return it."""
+    monkeypatch.chdir(tmp_path)
+
+    def write(files: dict[str, str]) -> Path:
+        for name, text in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        return tmp_path
+
+    yield write
+
+
+@pytest.fixture
+def case(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Path]:
+    """Copy tests/cases/NAME into a temporary directory and chdir there."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(CASES / name, target)
+        monkeypatch.chdir(target)
+        return target
+
+    return copy
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under `root` (without caches) by posix relative path."""
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+MINIMAL_CONFIG = """\
+version = 1
+[output]
+dir = "gen/pkg"
+package = "pkg"
+[[roots]]
+path = "proto"
+[generators]
+python = {}
+grpc = {}
+mypy = {}
+mypy_grpc = {}
+"""
+
+THING_PROTO = """\
+syntax = "proto3";
+package acme.v1;
+import "google/protobuf/timestamp.proto";
+message Thing { string name = 1; google.protobuf.Timestamp at = 2; }
+service Things { rpc Get(Thing) returns (Thing); }
+"""
