@@ -132,15 +132,28 @@ def _command_index(argv: list[str]) -> int:
     return index
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common_options(defaults: bool) -> argparse.ArgumentParser:
+    """-f and -q, accepted before and after the command.
+
+    The copy on each command suppresses its defaults, or `protobuild -q check` would have the
+    command's default overwrite the -q given before it.
+    """
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-f", "--file", help="the config file (default: ./Protobuild.toml)")
-    common.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    no_default = {} if defaults else {"default": argparse.SUPPRESS}
+    common.add_argument(
+        "-f", "--file", help="the config file (default: ./Protobuild.toml)", **no_default
+    )
+    common.add_argument("-q", "--quiet", action="store_true", help="print only errors", **no_default)
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="protobuild",
         description="Generate typed Python from .proto files as Protobuild.toml describes.",
-        parents=[common],
+        parents=[_common_options(defaults=True)],
     )
+    common = _common_options(defaults=False)
     parser.add_argument("--version", action="store_true", help="print the toolchain versions")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gen = sub.add_parser("generate", parents=[common], help="generate code (the default)")

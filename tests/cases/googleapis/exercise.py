@@ -1,0 +1,27 @@
+"""The generated code imports googleapis-common-protos' own modules, not copies."""
+
+from __future__ import annotations
+
+import pickle
+
+from google.api import annotations_pb2, field_behavior_pb2
+from google.type import date_pb2
+
+from calendar_api.acme.calendar.v1 import calendar_pb2
+
+
+def main() -> None:
+    event = calendar_pb2.Event(name="e", day=date_pb2.Date(year=2026, month=11, day=27))
+    assert pickle.loads(pickle.dumps(event)) == event
+    assert "site-packages" in str(annotations_pb2.__file__)
+    method = calendar_pb2.DESCRIPTOR.services_by_name["Calendar"].methods_by_name["GetEvent"]
+    rule = method.GetOptions().Extensions[annotations_pb2.http]
+    assert rule.get == "/v1/{name=events/*}"
+    field = calendar_pb2.Event.DESCRIPTOR.fields_by_name["name"]
+    behaviors = field.GetOptions().Extensions[field_behavior_pb2.field_behavior]
+    assert list(behaviors) == [field_behavior_pb2.REQUIRED]
+    print("googleapis: ok")
+
+
+if __name__ == "__main__":
+    main()
