@@ -121,7 +121,7 @@ def _with_default_command(argv: list[str]) -> list[str]:
     index = _command_index(argv)
     if index < len(argv) and argv[index] in COMMANDS or "-h" in argv or "--help" in argv:
         return argv
-    return [*argv[:index], "generate", *argv[index:]]
+    return ["generate", *argv]
 
 
 def _command_index(argv: list[str]) -> int:

@@ -108,7 +108,7 @@ def _all_modules(plan: Plan, names: Sequence[str]) -> dict[str, str]:
 
 
 def _commands(plan: Plan) -> tuple[tuple[str, ...], ...]:
-    out = Path("$OUT")
+    out = Path("OUT")  # a temporary directory, read back into memory
     return tuple(
         tuple(protoc_argv(plan, group, builtins, out))
         for builtins, group in protoc_groups(plan.files).items()

@@ -1,0 +1,230 @@
+"""Stage 4: render typed service modules from jinja2 templates, fed by the descriptor model.
+
+A template directory holds `*.j2` templates; the placeholders in a template's path decide
+what it produces (docs/templates.md):
+
+    {stem}     one output per target proto file, in the directory of its _pb2 module:
+               `{stem}_services.py.j2` turns acme/echo/v1/echo.proto into
+               acme/echo/v1/echo_services.py (context: `file`)
+    {package}  one output per proto package of the targets, `{package}` being the package as
+               a path: `{package}/README.md.j2` -> acme/echo/v1/README.md (context: `package`)
+    neither    one output for the whole run (context: `files`, `packages`, `imports`)
+
+Every template also sees `python_package`, the Python package of the output directory. An
+output that renders to whitespace only is not produced, which is how the stock template skips
+proto files without services. Other files (e.g. `macros.jinja`) are not rendered but can be
+included or imported by the templates.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import posixpath
+import re
+import traceback
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from google.protobuf import descriptor_pb2
+
+from protobuild import model
+from protobuild.errors import InternalError, Location, TemplateError
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_SCOPES = {"stem": "file", "package": "package"}
+_KNOWN = "{stem} (one output per proto file) and {package} (one per proto package)"
+
+
+@dataclass(frozen=True)
+class Template:
+    """One `*.j2` file of a template directory and what it produces."""
+
+    name: str  # posix path inside the template directory: "{stem}_services.py.j2"
+    scope: str  # "file", "package" or "tree"
+    pattern: str  # the output path with placeholders: "{stem}_services.py"
+
+
+def stock_template_dir() -> Path:
+    """The directory of the stock templates (the package protobuild.templates)."""
+    root = importlib.resources.files("protobuild.templates")
+    if not isinstance(root, Path):
+        raise InternalError(f"protobuild.templates is not a directory on disk: {root}")
+    return root
+
+
+def render_services(
+    fds: descriptor_pb2.FileDescriptorSet,
+    targets: Sequence[str],
+    modules: Mapping[str, str],
+    package: str,
+    template_dir: Path | None = None,
+) -> dict[str, str]:
+    """Render every template of `template_dir` (the stock ones if None) for `targets`.
+
+    `fds` holds the targets and all their imports with source info; `modules` maps every
+    file of `fds` to its fully qualified _pb2 module, each target's starting with `package`.
+    Returns output paths (posix, relative to the output directory) to text, sorted by path.
+    A template that cannot be loaded or rendered, an unknown placeholder or two templates
+    producing one path raise TemplateError naming the template file (and line when known).
+    """
+    directory = template_dir if template_dir is not None else stock_template_dir()
+    templates = discover(directory)
+    environment = make_environment(directory)
+    index = model.DescriptorIndex(fds)
+    ordered = sorted(targets)
+    outputs: dict[str, tuple[str, str]] = {}  # path -> (text, template name)
+    for template in templates:
+        for path, context in _units(template, directory, index, ordered, modules, package):
+            text = _render(environment, directory, template.name, context)
+            if text.strip():
+                _claim(outputs, path, text, template.name, directory)
+    return {path: outputs[path][0] for path in sorted(outputs)}
+
+
+def discover(directory: Path) -> list[Template]:
+    """The `*.j2` templates under `directory`, sorted by name, each with its scope."""
+    if not directory.is_dir():
+        raise TemplateError("template directory not found", Location(directory))
+    names = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.j2"))
+    if not names:
+        raise TemplateError("no *.j2 templates in the template directory", Location(directory))
+    return [_template(directory, name) for name in names]
+
+
+def _template(directory: Path, name: str) -> Template:
+    """The Template for `name`, its placeholders validated."""
+    placeholders = set(_PLACEHOLDER.findall(name))
+    unknown = sorted(placeholders - set(_SCOPES))
+    if unknown:
+        message = f"unknown placeholder {{{unknown[0]}}} in the template name; known: {_KNOWN}"
+        raise TemplateError(message, Location(directory / name))
+    if len(placeholders) > 1:
+        message = f"a template name may use one of {_KNOWN}, not both"
+        raise TemplateError(message, Location(directory / name))
+    scope = _SCOPES[placeholders.pop()] if placeholders else "tree"
+    return Template(name=name, scope=scope, pattern=name[: -len(".j2")])
+
+
+def make_environment(directory: Path) -> jinja2.Environment:
+    """The jinja2 environment every template renders in (see docs/templates.md)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(directory),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def _units(
+    template: Template,
+    directory: Path,
+    index: model.DescriptorIndex,
+    targets: Sequence[str],
+    modules: Mapping[str, str],
+    package: str,
+) -> list[tuple[str, dict[str, Any]]]:
+    """(output path, template context) for each unit `template` renders, in target order."""
+    base = {"python_package": package}
+    if template.scope == "file":
+        units = []
+        for target in targets:
+            (file,), _ = model.build_files(index, [target], modules, package)
+            path = posixpath.join(file.directory, template.pattern.replace("{stem}", file.stem))
+            units.append((path, {**base, "file": file}))
+        return units
+    if template.scope == "package":
+        units = []
+        for name, protos in _by_package(index, targets).items():
+            files, imports = model.build_files(index, protos, modules, package)
+            unit = _package(name, files, imports)
+            path = _package_output(template, unit.path, directory)
+            units.append((path, {**base, "package": unit}))
+        return units
+    files, imports = model.build_files(index, targets, modules, package)
+    packages = [_package(name, _of(files, name), imports) for name in _names(files)]
+    return [(template.pattern, {**base, "files": files, "packages": packages, "imports": imports})]
+
+
+def _by_package(index: model.DescriptorIndex, targets: Sequence[str]) -> dict[str, list[str]]:
+    """Targets grouped by proto package, packages sorted by name."""
+    groups: dict[str, list[str]] = {}
+    for target in targets:
+        groups.setdefault(index.file(target).package, []).append(target)
+    return dict(sorted(groups.items()))
+
+
+def _names(files: Sequence[model.FileModel]) -> list[str]:
+    return sorted({file.package for file in files})
+
+
+def _of(files: Sequence[model.FileModel], name: str) -> tuple[model.FileModel, ...]:
+    return tuple(file for file in files if file.package == name)
+
+
+def _package(
+    name: str, files: Sequence[model.FileModel], imports: Sequence[model.Import]
+) -> model.PackageModel:
+    """The PackageModel of `files`, keeping only the imports they use."""
+    used = {item.module for file in files for item in file.imports}
+    return model.PackageModel(
+        name=name,
+        path=model.package_path(name),
+        files=tuple(files),
+        imports=tuple(item for item in imports if item.module in used),
+        services=tuple(service for file in files for service in file.services),
+    )
+
+
+def _package_output(template: Template, path: str, directory: Path) -> str:
+    """The normalized output path of a per-package template.
+
+    An empty package drops its path segment: `{package}/x.py` becomes `x.py`; a name that
+    leaves nothing (`{package}.j2` for files without a package) is an error.
+    """
+    output = posixpath.normpath(template.pattern.replace("{package}", path)).lstrip("/")
+    if output in ("", "."):
+        message = "the template name gives an empty output path for files without a package"
+        raise TemplateError(message, Location(directory / template.name))
+    return output
+
+
+def _render(
+    environment: jinja2.Environment, directory: Path, name: str, context: Mapping[str, Any]
+) -> str:
+    """Render template `name`; jinja2 errors become TemplateError at the template's line."""
+    try:
+        return environment.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        where = Path(exc.filename) if exc.filename else directory / name
+        raise TemplateError(exc.message or "syntax error", Location(where, exc.lineno)) from exc
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template not found: {exc.name}", Location(directory / name)) from exc
+    except Exception as exc:
+        where, line = _template_frame(exc, directory, directory / name)
+        raise TemplateError(f"{type(exc).__name__}: {exc}", Location(where, line)) from exc
+
+
+def _template_frame(exc: BaseException, directory: Path, fallback: Path) -> tuple[Path, int]:
+    """The innermost template file and line in `exc`'s traceback (jinja2 rewrites frames so
+    that they carry the template's own file name and line)."""
+    found = (fallback, 0)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.startswith(str(directory)) and frame.lineno is not None:
+            found = (Path(frame.filename), frame.lineno)
+    return found
+
+
+def _claim(
+    outputs: dict[str, tuple[str, str]], path: str, text: str, name: str, directory: Path
+) -> None:
+    """Record `path` as produced by template `name`; a path produced twice is an error."""
+    if path in outputs:
+        other = outputs[path][1]
+        message = f"{path} is produced twice, by {other} and by {name}"
+        raise TemplateError(message, Location(directory / name))
+    outputs[path] = (text, name)

@@ -1,0 +1,244 @@
+"""The command line, in-process: exit codes, messages, and that failures never touch output."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, tree_bytes
+
+Project = Callable[[dict[str, str]], Path]
+
+
+@pytest.fixture
+def thing(project: Project) -> Path:
+    return project({"Protobuild.toml": MINIMAL_CONFIG, "proto/acme/v1/thing.proto": THING_PROTO})
+
+
+@pytest.fixture
+def generated(thing: Path, run: Run) -> dict[str, bytes]:
+    """The project after one successful run: the tree every failing run must leave alone."""
+    assert run("-q").code == 0
+    return tree_bytes(thing / "gen")
+
+
+def test_generate_reports_what_it_wrote(thing: Path, run: Run) -> None:
+    result = run()
+    assert result.code == 0
+    assert result.err == "protobuild: gen/pkg/: 8 added, 0 changed, 0 removed (8 files)\n"
+    assert run().err == "protobuild: 8 files in gen/pkg/ are up to date\n"
+
+
+def test_python_dash_m_and_version(thing: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "protobuild", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0
+    names = [line.split()[0] for line in done.stdout.splitlines()]
+    assert names == ["protobuild", "libprotoc", "grpcio-tools", "protobuf", "mypy-protobuf"]
+
+
+def test_version_does_not_import_grpc_tools_or_jinja2() -> None:
+    code = (
+        "import sys, contextlib, io\n"
+        "from protobuild.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['--version'])\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('grpc_tools', 'jinja2')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout == "[]\n", done.stderr
+
+
+def test_config_found_relative_to_file_not_cwd(
+    thing: Path, run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    assert run("-q").code == 0
+    first = tree_bytes(thing / "gen")
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    assert run("-f", str(thing / "Protobuild.toml"), "check").code == 0
+    assert tree_bytes(thing / "gen") == first
+
+
+def test_dry_run_prints_protoc_argv_and_writes_nothing(thing: Path, run: Run) -> None:
+    result = run("--dry-run")
+    assert result.code == 0
+    lines = result.err.splitlines()
+    assert lines[0].startswith("protoc -I")
+    assert f"-I{thing / 'proto'}" in lines[0]
+    assert "--grpc_python_out=OUT --python_out=OUT" in lines[0]
+    assert lines[0].endswith("--include_imports --include_source_info acme/v1/thing.proto")
+    assert "would add acme/v1/thing_pb2.py" in lines
+    assert not (thing / "gen").exists()
+
+
+def test_paths_limit_generation_to_protos_under_them(thing: Path, run: Run) -> None:
+    (thing / "proto/other").mkdir()
+    (thing / "proto/other/o.proto").write_text('syntax = "proto3";\npackage o;\nmessage O {}\n')
+    assert run("-q", "proto/other").code == 0
+    files = tree_bytes(thing / "gen")
+    assert "pkg/other/o_pb2.py" in files
+    assert "pkg/acme/v1/thing_pb2.py" not in files
+
+
+def test_explain_shows_roots_modules_outputs_and_imports(thing: Path, run: Run) -> None:
+    result = run("explain", "acme/v1/thing.proto")
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[:4] == [
+        "acme/v1/thing.proto",
+        "  file:    proto/acme/v1/thing.proto",
+        f"  root:    roots[0] (source: {thing / 'proto'})",
+        "  module:  pkg.acme.v1.thing_pb2",
+    ]
+    assert "gen/pkg/acme/v1/thing_pb2_grpc.pyi" in lines[4]
+    assert lines[5].startswith("  import google/protobuf/timestamp.proto -> grpcio-tools")
+    assert "include roots, in search order:" in lines
+
+
+# -- bad input: each is one or two lines, the right exit code, and the old tree intact ---------
+
+
+def fails(run: Run, code: int, *argv: str) -> str:
+    result = run(*argv)
+    assert result.code == code, result.err
+    assert result.out == ""
+    assert 1 <= len(result.err.splitlines()) <= 2, result.err
+    return result.err
+
+
+def test_toml_syntax_error(thing: Path, run: Run, generated: dict[str, bytes]) -> None:
+    (thing / "Protobuild.toml").write_text(MINIMAL_CONFIG + "[broken\n")
+    assert fails(run, 2).startswith("Protobuild.toml:12:8: invalid TOML")
+    assert tree_bytes(thing / "gen") == generated
+
+
+def test_unknown_key(thing: Path, run: Run, generated: dict[str, bytes]) -> None:
+    (thing / "Protobuild.toml").write_text(MINIMAL_CONFIG.replace("[[roots]]", "[[root]]"))
+    assert "unknown key 'root'; did you mean 'roots'?" in fails(run, 2)
+
+
+def test_wrong_type(thing: Path, run: Run) -> None:
+    (thing / "Protobuild.toml").write_text(MINIMAL_CONFIG.replace('"proto"', "1"))
+    assert fails(run, 2) == "Protobuild.toml:6:1: roots[0].path: expected a string, got an integer\n"
+
+
+def test_unknown_plugin_option(thing: Path, run: Run) -> None:
+    text = MINIMAL_CONFIG.replace("mypy_grpc = {}", "mypy_grpc = { async_only = true }")
+    (thing / "Protobuild.toml").write_text(text)
+    message = fails(run, 2)
+    assert "unknown option of generator 'mypy_grpc' 'generators.mypy_grpc.async_only'" in message
+
+
+def test_missing_source_root(thing: Path, run: Run, generated: dict[str, bytes]) -> None:
+    (thing / "Protobuild.toml").write_text(MINIMAL_CONFIG.replace('"proto"', '"protos"'))
+    message = fails(run, 2)
+    assert message.startswith("Protobuild.toml: source root ")
+    assert "protos does not exist" in message
+    assert tree_bytes(thing / "gen") == generated
+
+
+def test_import_resolving_nowhere_suggests_the_distribution(thing: Path, run: Run) -> None:
+    proto = thing / "proto/acme/v1/api.proto"
+    proto.write_text('syntax = "proto3";\n\nimport "google/api/annotations.proto";\n')
+    message = fails(run, 2)
+    assert message.startswith('proto/acme/v1/api.proto:3:1: import "google/api/annotations.proto"')
+    assert f"searched {thing / 'proto'}, " in message
+    assert "shipped by 'googleapis-common-protos': add it to includes.distributions" in message
+
+
+def test_import_missing_its_prefix_suggests_the_full_path(project: Project, run: Run) -> None:
+    config = MINIMAL_CONFIG.replace('path = "proto"', 'path = "proto"\nprefix = "github.com/a/api"')
+    project({
+        "Protobuild.toml": config,
+        "proto/x/a.proto": 'syntax = "proto3";\npackage x;\nmessage A {}\n',
+        "proto/x/b.proto": 'syntax = "proto3";\nimport "x/a.proto";\n',
+    })
+    message = fails(run, 2)
+    assert "Did you mean 'github.com/a/api/x/a.proto'?" in message
+    assert message.startswith("proto/x/b.proto:2:1:")
+
+
+def test_shadowed_import_path(project: Project, run: Run) -> None:
+    project({
+        "Protobuild.toml": MINIMAL_CONFIG.replace(
+            "[generators]", '[[roots]]\npath = "vendor"\n\n[generators]'
+        ),
+        "proto/a/x.proto": 'syntax = "proto3";\n',
+        "vendor/a/x.proto": 'syntax = "proto3";\n',
+    })
+    message = fails(run, 2)
+    assert message.startswith("vendor/a/x.proto: a/x.proto is found under two roots, roots[0]")
+    assert "and roots[1]" in message
+
+
+def test_source_shadowing_a_well_known_type(project: Project, run: Run) -> None:
+    project({
+        "Protobuild.toml": MINIMAL_CONFIG,
+        "proto/google/protobuf/empty.proto": 'syntax = "proto3";\n',
+    })
+    assert "google/protobuf/empty.proto is found under two roots" in fails(run, 2)
+
+
+def test_proto_syntax_error_points_at_the_users_file(
+    thing: Path, run: Run, generated: dict[str, bytes]
+) -> None:
+    (thing / "proto/acme/v1/thing.proto").write_text(THING_PROTO.replace("string name = 1;", "string name = ;"))
+    message = fails(run, 3)
+    assert message.startswith("proto/acme/v1/thing.proto:4:31: Expected field number.")
+    assert tree_bytes(thing / "gen") == generated
+
+
+def test_two_protos_becoming_one_module(project: Project, run: Run) -> None:
+    project({
+        "Protobuild.toml": MINIMAL_CONFIG,
+        "proto/a/b-c.proto": 'syntax = "proto3";\npackage one;\n',
+        "proto/a/b_c.proto": 'syntax = "proto3";\npackage two;\n',
+    })
+    message = fails(run, 2)
+    assert "a/b-c.proto and a/b_c.proto both become module pkg.a.b_c_pb2" in message
+
+
+def test_missing_distribution(thing: Path, run: Run) -> None:
+    config = MINIMAL_CONFIG + '[includes]\ndistributions = ["no-such-protos"]\n'
+    (thing / "Protobuild.toml").write_text(config)
+    assert "'no-such-protos' is not installed in this Python environment; install it" in fails(
+        run, 2
+    )
+
+
+def test_invalid_python_name_asks_for_python_package(project: Project, run: Run) -> None:
+    config = MINIMAL_CONFIG.replace('path = "proto"', 'path = "proto"\nprefix = "example.com/v1.0"')
+    project({"Protobuild.toml": config, "proto/a.proto": 'syntax = "proto3";\n'})
+    message = fails(run, 2)
+    assert "would become module 'example.com.v1.0.a_pb2', which is not a valid Python name" in message
+    assert "set python_package for the root mounted at 'example.com/v1.0'" in message
+
+
+def test_hand_written_file_in_output_is_never_overwritten(thing: Path, run: Run) -> None:
+    target = thing / "gen/pkg/acme/v1/thing_pb2.py"
+    target.parent.mkdir(parents=True)
+    target.write_text("# mine\n")
+    message = fails(run, 3)
+    assert message.startswith("gen/pkg/acme/v1/thing_pb2.py: refusing to overwrite a file")
+    assert target.read_text() == "# mine\n"
+    assert not (thing / "gen/pkg/acme/v1/thing_pb2.pyi").exists()
+
+
+def test_unwritable_output_leaves_previous_tree(
+    thing: Path, run: Run, generated: dict[str, bytes]
+) -> None:
+    (thing / "proto/acme/v2").mkdir()
+    (thing / "proto/acme/v2/new.proto").write_text('syntax = "proto3";\npackage acme.v2;\n')
+    (thing / "proto/acme/v1/thing.proto").write_text(THING_PROTO + "message More {}\n")
+    blocker = thing / "gen/pkg/acme/v2"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where a directory must go")
+    message = fails(run, 3)
+    assert "cannot" in message
+    blocker.unlink()
+    assert tree_bytes(thing / "gen") == generated
