@@ -1,0 +1,146 @@
+"""`protobuild check` and the writer: exact reports, nothing written by check, minimal writes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, tree_bytes
+
+Project = Callable[[dict[str, str]], Path]
+EXTRA = 'syntax = "proto3";\npackage acme.v1;\nmessage Extra { int32 n = 1; }\n'
+
+
+@pytest.fixture
+def current(project: Project, run: Run) -> Path:
+    root = project({
+        "Protobuild.toml": MINIMAL_CONFIG,
+        "proto/acme/v1/thing.proto": THING_PROTO,
+        "proto/acme/v1/extra.proto": EXTRA,
+    })
+    assert run("-q").code == 0
+    return root
+
+
+def test_check_passes_when_current(current: Path, run: Run) -> None:
+    result = run("check")
+    assert (result.code, result.out) == (0, "")
+    assert result.err == "protobuild check: 10 generated files are current\n"
+    assert run("-q", "check").err == ""
+
+
+def test_check_lists_changed_missing_and_stale_with_diff_and_fix(current: Path, run: Run) -> None:
+    (current / "proto/acme/v1/thing.proto").write_text(THING_PROTO.replace("name", "title"))
+    (current / "proto/acme/v1/extra.proto").unlink()
+    (current / "proto/acme/v2").mkdir()
+    (current / "proto/acme/v2/new.proto").write_text('syntax = "proto3";\npackage acme.v2;\n')
+    before = tree_bytes(current / "gen")
+    result = run("check")
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert lines[0] == "protobuild check: 7 generated file(s) are not current in gen/pkg/"
+    assert "  changed: acme/v1/thing_pb2.py" in lines
+    assert "  missing: acme/v2/new_pb2.py" in lines
+    assert "  missing: acme/v2/__init__.py" in lines
+    assert "  stale:   acme/v1/extra_pb2.py" in lines
+    assert "--- a/gen/pkg/acme/v1/thing_pb2.pyi" in lines
+    assert "+++ b/gen/pkg/acme/v1/thing_pb2.pyi" in lines
+    assert any(line.startswith("-    def name(self)") or "-    name:" in line for line in lines)
+    assert lines[-1] == "fix: run `protobuild` and commit the result"
+    assert tree_bytes(current / "gen") == before
+
+
+def test_check_fix_command_names_the_config_given(current: Path, run: Run) -> None:
+    (current / "gen/pkg/acme/v1/thing_pb2.py").unlink()
+    result = run("-f", "Protobuild.toml", "check")
+    assert result.out.splitlines()[-1] == "fix: run `protobuild -f Protobuild.toml` and commit the result"
+
+
+def test_check_notices_a_hand_edit(current: Path, run: Run) -> None:
+    target = current / "gen/pkg/acme/v1/extra_pb2.pyi"
+    target.write_text(target.read_text() + "x: int\n")
+    result = run("check")
+    assert result.code == 1
+    assert "+x: int" not in result.out and "-x: int" in result.out
+
+
+def test_toolchain_drift_is_reported_as_such(current: Path, run: Run) -> None:
+    for path in (current / "gen").rglob("*_pb2.py"):
+        text = path.read_text().replace("grpcio-tools 1.", "grpcio-tools 0.", 1)
+        path.write_text(text.replace("_runtime_version.Domain.PUBLIC,\n", "x,\n"))
+    result = run("check")
+    assert result.code == 1
+    assert "the committed files were generated with other versions:" in result.out
+    assert "  committed: protobuild 0.1.0, grpcio-tools 0." in result.out
+    assert "@@" not in result.out  # no wall of diff
+
+
+def test_check_does_not_need_git(current: Path, run: Run) -> None:
+    assert not (current / ".git").exists()
+    os.environ.pop("GIT_DIR", None)
+    assert run("check").code == 0
+
+
+def test_only_changed_files_are_rewritten(current: Path, run: Run) -> None:
+    untouched = current / "gen/pkg/acme/v1/extra_pb2.py"
+    old = untouched.stat().st_mtime_ns
+    os.utime(untouched, ns=(old - 10**9, old - 10**9))
+    (current / "proto/acme/v1/thing.proto").write_text(THING_PROTO + "message More {}\n")
+    result = run()
+    assert result.err == "protobuild: gen/pkg/: 0 added, 2 changed, 0 removed (10 files)\n"
+    assert untouched.stat().st_mtime_ns == old - 10**9
+
+
+def test_stale_outputs_and_empty_packages_are_removed(current: Path, run: Run) -> None:
+    (current / "proto/acme/v2").mkdir()
+    (current / "proto/acme/v2/new.proto").write_text('syntax = "proto3";\npackage acme.v2;\n')
+    assert run("-q").code == 0
+    assert (current / "gen/pkg/acme/v2/new_pb2.py").exists()
+    shutil.rmtree(current / "proto/acme/v2")
+    assert run("-q").code == 0
+    assert not (current / "gen/pkg/acme/v2").exists()
+    assert run("check").code == 0
+
+
+def test_files_protobuild_did_not_write_are_left_alone(current: Path, run: Run) -> None:
+    mine = current / "gen/pkg/acme/v1/helpers.py"
+    mine.write_text("VALUE = 1\n")
+    outside = current / "gen/notes.txt"
+    outside.write_text("keep\n")
+    (current / "proto/acme/v1/extra.proto").unlink()
+    assert run("-q").code == 0
+    assert mine.read_text() == "VALUE = 1\n"
+    assert outside.read_text() == "keep\n"
+    assert run("check").code == 0
+
+
+def test_existing_py_typed_is_kept(current: Path, run: Run) -> None:
+    marker = current / "gen/pkg/py.typed"
+    marker.write_text("partial\n")
+    assert run("check").code == 0
+    assert run("-q").code == 0
+    assert marker.read_text() == "partial\n"
+
+
+def test_output_is_identical_from_any_directory_and_discovery_order(
+    project: Project, run: Run, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    files = {
+        "Protobuild.toml": MINIMAL_CONFIG,
+        "proto/acme/v1/thing.proto": THING_PROTO,
+        "proto/acme/v1/extra.proto": EXTRA,
+        "proto/zeta/z.proto": 'syntax = "proto3";\nimport "acme/v1/extra.proto";\n',
+    }
+    first = project(files)
+    assert run("-q").code == 0
+    second = tmp_path_factory.mktemp("second")
+    for name in reversed(list(files)):  # created in the opposite order
+        (second / name).parent.mkdir(parents=True, exist_ok=True)
+        (second / name).write_text(files[name])
+    os.chdir(second / "proto")
+    assert run("-q", "-f", "../Protobuild.toml").code == 0
+    assert tree_bytes(first / "gen") == tree_bytes(second / "gen")
