@@ -193,7 +193,7 @@ def escape_docstring(text: str) -> str:
             out.append(repr(char)[1:-1])
     # A quote next to another, or last, could end the literal early: escape all of those.
     escaped = "".join(out)
-    escaped = re.sub(r'"(?=")', r"\\\"", escaped)
+    escaped = re.sub(r'"(?=")', lambda _: '\\"', escaped)
     return escaped[:-1] + '\\"' if escaped.endswith('"') else escaped
 
 
