@@ -17,11 +17,13 @@ EXTRA = 'syntax = "proto3";\npackage acme.v1;\nmessage Extra { int32 n = 1; }\n'
 
 @pytest.fixture
 def current(project: Project, run: Run) -> Path:
-    root = project({
-        "Protobuild.toml": MINIMAL_CONFIG,
-        "proto/acme/v1/thing.proto": THING_PROTO,
-        "proto/acme/v1/extra.proto": EXTRA,
-    })
+    root = project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "proto/acme/v1/extra.proto": EXTRA,
+        }
+    )
     assert run("-q").code == 0
     return root
 
@@ -57,7 +59,10 @@ def test_check_lists_changed_missing_and_stale_with_diff_and_fix(current: Path, 
 def test_check_fix_command_names_the_config_given(current: Path, run: Run) -> None:
     (current / "gen/pkg/acme/v1/thing_pb2.py").unlink()
     result = run("-f", "Protobuild.toml", "check")
-    assert result.out.splitlines()[-1] == "fix: run `protobuild -f Protobuild.toml` and commit the result"
+    assert (
+        result.out.splitlines()[-1]
+        == "fix: run `protobuild -f Protobuild.toml` and commit the result"
+    )
 
 
 def test_check_notices_a_hand_edit(current: Path, run: Run) -> None:
@@ -65,7 +70,8 @@ def test_check_notices_a_hand_edit(current: Path, run: Run) -> None:
     target.write_text(target.read_text() + "x: int\n")
     result = run("check")
     assert result.code == 1
-    assert "+x: int" not in result.out and "-x: int" in result.out
+    assert "+x: int" not in result.out
+    assert "-x: int" in result.out
 
 
 def test_toolchain_drift_is_reported_as_such(current: Path, run: Run) -> None:

@@ -124,7 +124,9 @@ def test_unknown_key(thing: Path, run: Run, generated: dict[str, bytes]) -> None
 
 def test_wrong_type(thing: Path, run: Run) -> None:
     (thing / "Protobuild.toml").write_text(MINIMAL_CONFIG.replace('"proto"', "1"))
-    assert fails(run, 2) == "Protobuild.toml:6:1: roots[0].path: expected a string, got an integer\n"
+    assert (
+        fails(run, 2) == "Protobuild.toml:6:1: roots[0].path: expected a string, got an integer\n"
+    )
 
 
 def test_unknown_plugin_option(thing: Path, run: Run) -> None:
@@ -153,52 +155,62 @@ def test_import_resolving_nowhere_suggests_the_distribution(thing: Path, run: Ru
 
 def test_import_missing_its_prefix_suggests_the_full_path(project: Project, run: Run) -> None:
     config = MINIMAL_CONFIG.replace('path = "proto"', 'path = "proto"\nprefix = "github.com/a/api"')
-    project({
-        "Protobuild.toml": config,
-        "proto/x/a.proto": 'syntax = "proto3";\npackage x;\nmessage A {}\n',
-        "proto/x/b.proto": 'syntax = "proto3";\nimport "x/a.proto";\n',
-    })
+    project(
+        {
+            "Protobuild.toml": config,
+            "proto/x/a.proto": 'syntax = "proto3";\npackage x;\nmessage A {}\n',
+            "proto/x/b.proto": 'syntax = "proto3";\nimport "x/a.proto";\n',
+        }
+    )
     message = fails(run, 2)
     assert "Did you mean 'github.com/a/api/x/a.proto'?" in message
     assert message.startswith("proto/x/b.proto:2:1:")
 
 
 def test_shadowed_import_path(project: Project, run: Run) -> None:
-    project({
-        "Protobuild.toml": MINIMAL_CONFIG.replace(
-            "[generators]", '[[roots]]\npath = "vendor"\n\n[generators]'
-        ),
-        "proto/a/x.proto": 'syntax = "proto3";\n',
-        "vendor/a/x.proto": 'syntax = "proto3";\n',
-    })
+    project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG.replace(
+                "[generators]", '[[roots]]\npath = "vendor"\n\n[generators]'
+            ),
+            "proto/a/x.proto": 'syntax = "proto3";\n',
+            "vendor/a/x.proto": 'syntax = "proto3";\n',
+        }
+    )
     message = fails(run, 2)
     assert message.startswith("vendor/a/x.proto: a/x.proto is found under two roots, roots[0]")
     assert "and roots[1]" in message
 
 
 def test_source_shadowing_a_well_known_type(project: Project, run: Run) -> None:
-    project({
-        "Protobuild.toml": MINIMAL_CONFIG,
-        "proto/google/protobuf/empty.proto": 'syntax = "proto3";\n',
-    })
+    project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG,
+            "proto/google/protobuf/empty.proto": 'syntax = "proto3";\n',
+        }
+    )
     assert "google/protobuf/empty.proto is found under two roots" in fails(run, 2)
 
 
 def test_proto_syntax_error_points_at_the_users_file(
     thing: Path, run: Run, generated: dict[str, bytes]
 ) -> None:
-    (thing / "proto/acme/v1/thing.proto").write_text(THING_PROTO.replace("string name = 1;", "string name = ;"))
+    (thing / "proto/acme/v1/thing.proto").write_text(
+        THING_PROTO.replace("string name = 1;", "string name = ;")
+    )
     message = fails(run, 3)
     assert message.startswith("proto/acme/v1/thing.proto:4:31: Expected field number.")
     assert tree_bytes(thing / "gen") == generated
 
 
 def test_two_protos_becoming_one_module(project: Project, run: Run) -> None:
-    project({
-        "Protobuild.toml": MINIMAL_CONFIG,
-        "proto/a/b-c.proto": 'syntax = "proto3";\npackage one;\n',
-        "proto/a/b_c.proto": 'syntax = "proto3";\npackage two;\n',
-    })
+    project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG,
+            "proto/a/b-c.proto": 'syntax = "proto3";\npackage one;\n',
+            "proto/a/b_c.proto": 'syntax = "proto3";\npackage two;\n',
+        }
+    )
     message = fails(run, 2)
     assert "a/b-c.proto and a/b_c.proto both become module pkg.a.b_c_pb2" in message
 
@@ -215,7 +227,9 @@ def test_invalid_python_name_asks_for_python_package(project: Project, run: Run)
     config = MINIMAL_CONFIG.replace('path = "proto"', 'path = "proto"\nprefix = "example.com/v1.0"')
     project({"Protobuild.toml": config, "proto/a.proto": 'syntax = "proto3";\n'})
     message = fails(run, 2)
-    assert "would become module 'example.com.v1.0.a_pb2', which is not a valid Python name" in message
+    assert (
+        "would become module 'example.com.v1.0.a_pb2', which is not a valid Python name" in message
+    )
     assert "set python_package for the root mounted at 'example.com/v1.0'" in message
 
 

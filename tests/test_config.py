@@ -60,7 +60,9 @@ generators = { python = {}, pyi = {} }
 "ext/money.proto" = "money_sdk.money_pb2"
 """
     )
-    assert cfg.roots[1] == config.SourceRoot(Path("/third_party/api"), "github.com/acme/api", "acme_api")
+    assert cfg.roots[1] == config.SourceRoot(
+        Path("/third_party/api"), "github.com/acme/api", "acme_api"
+    )
     assert cfg.before == (Path("/p/vendor"),)
     assert cfg.after == (Path("/p/more"),)
     assert cfg.distributions == ("googleapis-common-protos",)
@@ -94,7 +96,9 @@ def test_unknown_key_in_an_array_of_tables_points_at_its_line() -> None:
 
 def test_wrong_type_names_key_and_types() -> None:
     text = BASE.replace('package = "pkg"', "package = 3")
-    assert error(text) == "/p/Protobuild.toml:4:1: output.package: expected a string, got an integer"
+    assert (
+        error(text) == "/p/Protobuild.toml:4:1: output.package: expected a string, got an integer"
+    )
 
 
 def test_unknown_generator() -> None:
@@ -158,5 +162,5 @@ def test_init_policy_is_validated() -> None:
 
 
 def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="Protobuild.toml not found; create one"):
+    with pytest.raises(ConfigError, match=r"Protobuild\.toml not found; create one"):
         config.load(tmp_path / "Protobuild.toml")

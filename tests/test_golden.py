@@ -83,8 +83,19 @@ def test_generated_code_passes_mypy_strict(case: Callable[[str], Path], run: Run
         (import_root / "mypy.ini").write_text(UNTYPED_DISTRIBUTIONS)
     for import_root in roots:
         done = subprocess.run(
-            [sys.executable, "-m", "mypy", "--strict", "--no-incremental",
-             "--explicit-package-bases", "--config-file", "mypy.ini", "."],
-            cwd=import_root, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "mypy",
+                "--strict",
+                "--no-incremental",
+                "--explicit-package-bases",
+                "--config-file",
+                "mypy.ini",
+                ".",
+            ],
+            cwd=import_root,
+            capture_output=True,
+            text=True,
         )
         assert done.returncode == 0, done.stdout + done.stderr

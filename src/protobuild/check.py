@@ -33,8 +33,7 @@ def toolchain_drift(changes: Changes) -> Drift | None:
     if not changes.changed or changes.current is None:
         return None
     found = {toolchain.header_versions(changes.current[p]) for p in changes.changed}
-    found.discard(None)
-    drifted = sorted(v for v in found if v != installed)
+    drifted = sorted(v for v in found if v is not None and v != installed)
     if not drifted:
         return None
     return Drift(drifted[0], installed, changes.changed)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from protobuild import __version__
 from protobuild.errors import InternalError, ProtobuildError
 
 COMMANDS = ("generate", "check", "explain")
@@ -119,7 +118,7 @@ def _parse(argv: list[str]) -> Arguments:
 def _with_default_command(argv: list[str]) -> list[str]:
     """Insert `generate` where no command is named: `protobuild -q` = `protobuild generate -q`."""
     index = _command_index(argv)
-    if index < len(argv) and argv[index] in COMMANDS or "-h" in argv or "--help" in argv:
+    if (index < len(argv) and argv[index] in COMMANDS) or "-h" in argv or "--help" in argv:
         return argv
     return ["generate", *argv]
 
@@ -138,12 +137,10 @@ def _common_options(defaults: bool) -> argparse.ArgumentParser:
     The copy on each command suppresses its defaults, or `protobuild -q check` would have the
     command's default overwrite the -q given before it.
     """
-    common = argparse.ArgumentParser(add_help=False)
-    no_default = {} if defaults else {"default": argparse.SUPPRESS}
-    common.add_argument(
-        "-f", "--file", help="the config file (default: ./Protobuild.toml)", **no_default
-    )
-    common.add_argument("-q", "--quiet", action="store_true", help="print only errors", **no_default)
+    default = None if defaults else argparse.SUPPRESS
+    common = argparse.ArgumentParser(add_help=False, argument_default=default)
+    common.add_argument("-f", "--file", help="the config file (default: ./Protobuild.toml)")
+    common.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     return common
 
 
@@ -157,7 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="store_true", help="print the toolchain versions")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gen = sub.add_parser("generate", parents=[common], help="generate code (the default)")
-    gen.add_argument("--dry-run", action="store_true", help="print protoc argv and changes; write nothing")
+    gen.add_argument(
+        "--dry-run", action="store_true", help="print protoc argv and changes; write nothing"
+    )
     gen.add_argument("paths", nargs="*", metavar="PATH", help="only protos under these paths")
     sub.add_parser("check", parents=[common], help="exit 1 if generated code is not current")
     explain = sub.add_parser("explain", parents=[common], help="show roots, modules and imports")

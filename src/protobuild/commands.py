@@ -54,9 +54,7 @@ def explain(config: Path, wanted: Sequence[Path]) -> str:
 
 
 def _named(proto: ProtoFile, wanted: Sequence[Path]) -> bool:
-    return any(
-        str(name) == proto.import_path or name.absolute() == proto.source for name in wanted
-    )
+    return any(str(name) == proto.import_path or name.absolute() == proto.source for name in wanted)
 
 
 def _explain_file(plan: Plan, proto: ProtoFile) -> str:

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from google.protobuf import descriptor_pb2
 
@@ -86,7 +87,9 @@ def protoc_groups(files: Sequence[ProtoFile]) -> dict[tuple[str, ...], list[Prot
     return groups
 
 
-def protoc_argv(plan: Plan, group: Sequence[ProtoFile], builtins: Sequence[str], out: Path) -> list[str]:
+def protoc_argv(
+    plan: Plan, group: Sequence[ProtoFile], builtins: Sequence[str], out: Path
+) -> list[str]:
     """The exact protoc command line for one group (argv[0] is the program name)."""
     argv = ["protoc", *(root.protoc_flag() for root in plan.includes)]
     argv += [f"{BUILTIN_FLAGS[name]}={out}" for name in builtins]
@@ -148,7 +151,7 @@ def _compiler() -> _ProtocCompiler:
     # Importing grpc_tools.protoc would add import hooks to sys.meta_path; the compiler
     # extension alone does not.
     os.environ.setdefault("GRPC_PYTHON_DISABLE_DYNAMIC_STUBS", "true")
-    from grpc_tools import _protoc_compiler  # type: ignore[attr-defined]
+    from grpc_tools import _protoc_compiler
 
     compiler: _ProtocCompiler = _protoc_compiler
     return compiler
@@ -174,7 +177,7 @@ def _captured_fd(fd: int) -> Iterator[functools.partial[str]]:
             os.close(saved)
 
 
-def _read_back(sink: tempfile._TemporaryFileWrapper[bytes]) -> str:
+def _read_back(sink: IO[bytes]) -> str:
     sink.seek(0)
     return sink.read().decode("utf-8", "replace")
 

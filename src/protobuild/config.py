@@ -148,9 +148,7 @@ def _syntax_error(exc: tomllib.TOMLDecodeError, path: Path) -> ConfigError:
     if found is None:
         return ConfigError(f"invalid TOML: {message}", Location(path))
     reason = message[: found.start()].strip()
-    return ConfigError(
-        f"invalid TOML: {reason}", Location(path, int(found[1]), int(found[2]))
-    )
+    return ConfigError(f"invalid TOML: {reason}", Location(path, int(found[1]), int(found[2])))
 
 
 def is_python_package(name: str) -> bool:
@@ -265,9 +263,7 @@ class _Decoder:
                 )
         flavour = options.get("flavour", "both")
         if flavour not in GRPC_FLAVOURS:
-            raise self.error(
-                f"{key}.flavour: {flavour!r} is not one of {list(GRPC_FLAVOURS)}", key
-            )
+            raise self.error(f"{key}.flavour: {flavour!r} is not one of {list(GRPC_FLAVOURS)}", key)
         if "templates" in options:
             options = {**options, "templates": str(self._dir(options["templates"]))}
         return Generator(name, tuple(sorted(options.items())))
@@ -298,7 +294,9 @@ class _Decoder:
                     "packages",
                 )
             if not module or not is_python_package(module):
-                raise self.error(f"packages.{proto!r}: {module!r} is not a Python module", "packages")
+                raise self.error(
+                    f"packages.{proto!r}: {module!r} is not a Python module", "packages"
+                )
         return tuple(sorted(table.items()))
 
     # -- typed accessors ------------------------------------------------------------------------

@@ -49,7 +49,9 @@ def generate(
         else:
             flavour = _FLAVOURS[str(generator.option("flavour", "both"))]
             grpc_type = mypy_protobuf.GRPCType(flavour)
-            mypy_protobuf.generate_mypy_grpc_stubs(descriptors, response, grpc_type=grpc_type, **flags)
+            mypy_protobuf.generate_mypy_grpc_stubs(
+                descriptors, response, grpc_type=grpc_type, **flags
+            )
     except Exception as exc:  # the plugin is third-party code: report, do not crash
         raise CompileError(f"mypy-protobuf failed: {type(exc).__name__}: {exc}") from exc
     if response.error:

@@ -9,12 +9,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from protobuild import config as config_stage
-from protobuild import layout, resolve, tree, write
+from protobuild import layout, resolve, write
 from protobuild.compile import Compiled, compile_plan, protoc_argv, protoc_groups
 from protobuild.config import Config, Generator
 from protobuild.errors import ResolveError
 from protobuild.layout import OutputTree
 from protobuild.resolve import Plan
+from protobuild.tree import Changes, compare
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Outcome:
     config: Config
     plan: Plan
     tree: OutputTree
-    changes: tree.Changes
+    changes: Changes
     protoc_commands: tuple[tuple[str, ...], ...]
 
 
@@ -49,7 +50,7 @@ def build(config_path: Path, only: Sequence[Path] = ()) -> Outcome:
     compiled = compile_plan(selected)
     rendered = _render(selected, compiled)
     output = layout.lay_out(selected, compiled, rendered)
-    changes = tree.compare(output, prune=not only)
+    changes = compare(output, prune=not only)
     return Outcome(cfg, selected, output, changes, _commands(selected))
 
 
@@ -102,8 +103,7 @@ def _all_modules(plan: Plan, names: Sequence[str]) -> dict[str, str]:
     known = plan.module_map()
     packages = dict(plan.config.packages)
     return {
-        name: known.get(name) or packages.get(name) or resolve.protoc_module(name)
-        for name in names
+        name: known.get(name) or packages.get(name) or resolve.protoc_module(name) for name in names
     }
 
 

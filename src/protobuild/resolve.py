@@ -150,14 +150,19 @@ class _Resolver:
         sources: Mapping[str, tuple[IncludeRoot, SourceRoot]],
         distributions: Mapping[str, tuple[IncludeRoot, dict[str, str]]],
     ) -> tuple[IncludeRoot, ...]:
-        before = [IncludeRoot(p, BEFORE, label=f"includes.before[{i}]")
-                  for i, p in enumerate(self.config.before)]
-        after = [IncludeRoot(p, AFTER, label=f"includes.after[{i}]")
-                 for i, p in enumerate(self.config.after)]
+        before = [
+            IncludeRoot(p, BEFORE, label=f"includes.before[{i}]")
+            for i, p in enumerate(self.config.before)
+        ]
+        after = [
+            IncludeRoot(p, AFTER, label=f"includes.after[{i}]")
+            for i, p in enumerate(self.config.after)
+        ]
         for root in (*before, *after):
             if not root.path.is_dir():
                 raise ResolveError(
-                    f"{root.label}: directory {root.path} does not exist", Location(self.config.path)
+                    f"{root.label}: directory {root.path} does not exist",
+                    Location(self.config.path),
                 )
         source_roots = _unique(root for root, _ in sources.values())
         dist_roots = _unique(root for root, _ in distributions.values())
@@ -180,13 +185,19 @@ class _Resolver:
         self._reject_shadowing_include(import_path, root, includes)
         imports = []
         for found in find_imports(_read(source)):
-            provider = self._provider(found.path, sources, includes, source, found.line, found.column)
+            provider = self._provider(
+                found.path, sources, includes, source, found.line, found.column
+            )
             imports.append(ResolvedImport(found.path, found.line, found.column, provider))
             if found.path not in sources:
                 external[found.path] = self._external_module(found.path, distributions)
         return ProtoFile(
-            import_path, source, root, self._module(import_path, spec),
-            self._generators_for(import_path), tuple(imports),
+            import_path,
+            source,
+            root,
+            self._module(import_path, spec),
+            self._generators_for(import_path),
+            tuple(imports),
         )
 
     def _provider(

@@ -50,8 +50,10 @@ def _edits(tokens: Sequence[tokenize.TokenInfo], renames: Mapping[str, str]) -> 
     index = 0
     while index < len(tokens):
         token = tokens[index]
-        if token.type == tokenize.NAME and token.string in ("from", "import") and _starts_line(
-            tokens, index
+        if (
+            token.type == tokenize.NAME
+            and token.string in ("from", "import")
+            and _starts_line(tokens, index)
         ):
             end = _line_end(tokens, index)
             edit = _import_edit(tokens[index:end], renames)
@@ -89,7 +91,11 @@ def _chain_edit(
     """Rename the longest prefix of the dotted name starting at `index` that is a module."""
     names = [tokens[index]]
     end = index + 1
-    while end + 1 < len(tokens) and tokens[end].string == "." and tokens[end + 1].type == tokenize.NAME:
+    while (
+        end + 1 < len(tokens)
+        and tokens[end].string == "."
+        and tokens[end + 1].type == tokenize.NAME
+    ):
         names.append(tokens[end + 1])
         end += 2
     for count in range(len(names), 0, -1):

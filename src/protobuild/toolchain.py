@@ -35,10 +35,7 @@ def versions_line() -> str:
 
 def header(sources: str) -> str:
     """The comment every generated file starts with; `sources` names the proto(s)."""
-    return (
-        f"{MARKER} from {sources}. DO NOT EDIT.\n"
-        f"# versions: {versions_line()}\n"
-    )
+    return f"{MARKER} from {sources}. DO NOT EDIT.\n# versions: {versions_line()}\n"
 
 
 def header_versions(content: bytes) -> str | None:
@@ -64,7 +61,9 @@ def tool_versions() -> list[tuple[str, str]]:
 
     found = subprocess.run(
         [sys.executable, "-m", "grpc_tools.protoc", "--version"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     libprotoc = found.stdout.strip().removeprefix("libprotoc ") or "unavailable"
     first, *rest = versions()

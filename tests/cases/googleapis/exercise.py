@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pickle
 
+from calendar_api.acme.calendar.v1 import calendar_pb2
 from google.api import annotations_pb2, field_behavior_pb2
 from google.type import date_pb2
-
-from calendar_api.acme.calendar.v1 import calendar_pb2
 
 
 def main() -> None:

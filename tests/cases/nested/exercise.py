@@ -8,7 +8,6 @@ from concurrent import futures
 
 import grpc
 from google.protobuf import empty_pb2
-
 from shop.api.acme.common.v1 import money_pb2
 from shop.api.acme.orders.v1 import order_pb2, orders_service_pb2, orders_service_pb2_grpc
 from shop.api.acme.orders.v1.internal import audit_pb2
@@ -54,7 +53,8 @@ def main() -> None:
     assert again == order
     assert order_pb2.Order.FromString(order.SerializeToString()) == order
     unpacked = money_pb2.Money()
-    assert order.extensions[0].Unpack(unpacked) and unpacked.units == 7
+    assert order.extensions[0].Unpack(unpacked)
+    assert unpacked.units == 7
     assert order_pb2.DESCRIPTOR.name == "acme/orders/v1/order.proto"
     serve_and_call()
     print("nested: ok")
@@ -70,7 +70,8 @@ def serve_and_call() -> None:
         with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = orders_service_pb2_grpc.OrdersStub(channel)
             reply = stub.GetOrder(orders_service_pb2.GetOrderRequest(id="x"), timeout=10)
-            assert reply.id == "x" and reply.state == order_pb2.Order.STATE_OPEN
+            assert reply.id == "x"
+            assert reply.state == order_pb2.Order.STATE_OPEN
             ids = [o.id for o in stub.ListOrders(empty_pb2.Empty(), timeout=10)]
             assert ids == ["0", "1", "2"]
             stub.Import(iter([order_pb2.Order(id="a"), order_pb2.Order(id="b")]), timeout=10)

@@ -14,7 +14,7 @@ def main() -> None:
     assert type(image.target).__module__ == "app_gen.containerd.types.descriptor_pb2"
     expected = "github.com/containerd/containerd/api/types/descriptor.proto"
     assert descriptor_pb2.DESCRIPTOR.name == expected
-    assert list(image_pb2.DESCRIPTOR.dependencies)[0].name == expected
+    assert next(iter(image_pb2.DESCRIPTOR.dependencies)).name == expected
     print("prefixed: ok")
 
 
