@@ -1,0 +1,83 @@
+"""The real pre-commit, on a throwaway git repository, using this repository's hook:
+a commit with stale generated code fails, a commit with current code passes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MINIMAL_CONFIG, TESTS, THING_PROTO, Run
+
+REPOSITORY = TESTS.parent
+
+
+def git(
+    *argv: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *argv], cwd=cwd, capture_output=True, text=True, check=check, env=env
+    )
+
+
+def head_has_hooks() -> str | None:
+    found = git("rev-parse", "HEAD", cwd=REPOSITORY, check=False)
+    if found.returncode != 0:
+        return None
+    listed = git("ls-tree", "HEAD", ".pre-commit-hooks.yaml", cwd=REPOSITORY, check=False)
+    return found.stdout.strip() if listed.stdout else None
+
+
+@pytest.mark.slow
+def test_pre_commit_hook_blocks_stale_code(
+    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rev = head_has_hooks()
+    if rev is None:
+        pytest.skip("this checkout has no commit with .pre-commit-hooks.yaml")
+    user = tmp_path / "user"
+    (user / "proto/acme/v1").mkdir(parents=True)
+    (user / "Protobuild.toml").write_text(MINIMAL_CONFIG)
+    (user / "proto/acme/v1/thing.proto").write_text(THING_PROTO)
+    (user / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {REPOSITORY}\n  rev: {rev}\n  hooks:\n  - id: protobuild-check\n"
+    )
+    monkeypatch.chdir(user)
+    assert run("-q").code == 0
+    env = _environment(tmp_path)
+    git("init", "-q", cwd=user, env=env)
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=user, check=True, env=env)
+    git("add", ".", cwd=user, env=env)
+    first = git("commit", "-qm", "current code", cwd=user, check=False, env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+
+    (user / "proto/acme/v1/thing.proto").write_text(THING_PROTO.replace("name", "title"))
+    git("add", ".", cwd=user, env=env)
+    stale = git("commit", "-qm", "stale code", cwd=user, check=False, env=env)
+    assert stale.returncode != 0
+    assert "changed: acme/v1/thing_pb2.py" in stale.stdout + stale.stderr
+
+    assert run("-q").code == 0
+    git("add", ".", cwd=user, env=env)
+    fixed = git("commit", "-qm", "regenerated", cwd=user, check=False, env=env)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    """Isolated pre-commit cache, the pinned toolchain, and an identity for commits."""
+    env = dict(os.environ)
+    env.update(
+        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
+        PIP_CONSTRAINT=str(REPOSITORY / "constraints.txt"),
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.invalid",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.invalid",
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    return env
