@@ -59,11 +59,11 @@ def _named(proto: ProtoFile, wanted: Sequence[Path]) -> bool:
 
 def _explain_file(plan: Plan, proto: ProtoFile) -> str:
     directory = relative_dir(plan, proto.module)
-    outputs = [
+    outputs = sorted(
         str(plan.config.output.dir / directory / Path(output_path(proto.import_path, g.name)).name)
         for g in proto.generators
-        if g.name in ("python", "pyi", "mypy") or g.name in SERVICE_ONLY
-    ]
+        if g.name in ("python", "pyi", "mypy") or (g.name in SERVICE_ONLY and proto.has_services)
+    )
     lines = [
         proto.import_path,
         f"  file:    {_shown(proto.source)}",

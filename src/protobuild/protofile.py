@@ -19,6 +19,8 @@ _IMPORT = re.compile(
     r"(?:^|(?<=[;}]))\s*import\s+(?P<kind>public\s+|weak\s+)?(?P<quote>\"|')(?P<path>[^\"'\n]*)(?P=quote)\s*;",
 )
 
+_SERVICE = re.compile(r"(?:^|(?<=[;}]))\s*service\s+\w+\s*\{")
+
 
 @dataclass(frozen=True)
 class ProtoImport:
@@ -45,6 +47,11 @@ def find_imports(text: str) -> tuple[ProtoImport, ...]:
         public = (match["kind"] or "").strip() == "public"
         found.append(ProtoImport(match["path"], line, column, public))
     return tuple(found)
+
+
+def has_services(text: str) -> bool:
+    """True when the file declares a `service` (so gRPC outputs are expected for it)."""
+    return _SERVICE.search(_mask_comments(text)) is not None
 
 
 def _mask_comments(text: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from protobuild import globs
 from protobuild.config import Config, Generator, SourceRoot, is_python_package
 from protobuild.errors import ConfigError, InternalError, Location, ResolveError
-from protobuild.protofile import find_imports
+from protobuild.protofile import find_imports, has_services
 
 SOURCE, BEFORE, DISTRIBUTION, AFTER, WELL_KNOWN = (
     "source",
@@ -69,6 +69,7 @@ class ProtoFile:
     module: str  # the fully qualified module of its _pb2, as generated code imports it
     generators: tuple[Generator, ...]
     imports: tuple[ResolvedImport, ...]
+    has_services: bool = False
 
     @property
     def protoc_module(self) -> str:
@@ -184,7 +185,8 @@ class _Resolver:
         source = spec.path / import_path.removeprefix(spec.prefix).lstrip("/")
         self._reject_shadowing_include(import_path, root, includes)
         imports = []
-        for found in find_imports(_read(source)):
+        text = _read(source)
+        for found in find_imports(text):
             provider = self._provider(
                 found.path, sources, includes, source, found.line, found.column
             )
@@ -198,6 +200,7 @@ class _Resolver:
             self._module(import_path, spec),
             self._generators_for(import_path),
             tuple(imports),
+            has_services(text),
         )
 
     def _provider(
