@@ -164,3 +164,10 @@ def test_init_policy_is_validated() -> None:
 def test_missing_file_says_how_to_fix(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"Protobuild\.toml not found; create one"):
         config.load(tmp_path / "Protobuild.toml")
+
+
+def test_annotated_example_is_valid() -> None:
+    example = Path(__file__).parent.parent / "examples" / "Protobuild.toml"
+    cfg = config.load(example)
+    assert [g.name for g in cfg.generators] == ["grpc", "mypy", "mypy_grpc", "python", "services"]
+    assert cfg.roots[1].python_package == "containerd"
