@@ -217,29 +217,25 @@ def module_import(module: str, alias: str) -> str:
 
 
 def assign_aliases(modules: Iterable[str], taken: Iterable[str] = ()) -> dict[str, str]:
-    """Short, unique aliases: the basename (`echo_pb2`), else the shortest unique dotted suffix
-    joined by `_` (`v1_types_pb2`), never a name in `taken` or a reserved one.
+    """Short, unique aliases: the basename (`echo_pb2`), else the shortest dotted suffix joined
+    by `_` (`v1_types_pb2`) that no other module could also claim; never a name in `taken` or
+    a reserved one. The result does not depend on the order of `modules`.
     """
-    ordered = sorted(set(modules))
+    candidates = {m: _alias_candidates(m) for m in sorted(set(modules))}
     used = set(taken)
     aliases = {}
-    for module in ordered:
-        parts = module.split(".")
-        candidates = ["_".join(parts[-n:]) for n in range(1, len(parts) + 1)]
-        alias = next((c for c in candidates if not _alias_clash(c, ordered, module, used)), None)
-        aliases[module] = py_identifier(alias or candidates[-1], used)
+    for module, own in candidates.items():
+        others = {c for m, theirs in candidates.items() if m != module for c in theirs}
+        free = [c for c in own if c not in others and c not in used and c not in _RESERVED]
+        aliases[module] = py_identifier(free[0] if free else own[-1], used)
         used.add(aliases[module])
     return aliases
 
 
-def _alias_clash(alias: str, modules: Sequence[str], module: str, used: set[str]) -> bool:
-    """Whether `alias` is taken or could also be another module's candidate of that length."""
-    if alias in used or alias in _RESERVED:
-        return True
-    depth = alias.count("_")
-    return any(
-        other != module and "_".join(other.split(".")[-depth - 1 :]) == alias for other in modules
-    )
+def _alias_candidates(module: str) -> list[str]:
+    """`a.b.c_pb2` -> [`c_pb2`, `b_c_pb2`, `a_b_c_pb2`]: shortest first."""
+    parts = module.split(".")
+    return ["_".join(parts[-n:]) for n in range(1, len(parts) + 1)]
 
 
 class DescriptorIndex:
