@@ -73,11 +73,10 @@ def render_services(
     directory = template_dir if template_dir is not None else stock_template_dir()
     templates = discover(directory)
     environment = make_environment(directory)
-    index = model.DescriptorIndex(fds)
-    ordered = sorted(targets)
+    inputs = _Inputs(model.DescriptorIndex(fds), sorted(targets), modules, package)
     outputs: dict[str, tuple[str, str]] = {}  # path -> (text, template name)
     for template in templates:
-        for path, context in _units(template, directory, index, ordered, modules, package):
+        for path, context in _units(template, directory, inputs):
             text = _render(environment, directory, template.name, context)
             if text.strip():
                 _claim(outputs, path, text, template.name, directory)
@@ -120,34 +119,54 @@ def make_environment(directory: Path) -> jinja2.Environment:
     )
 
 
-def _units(
-    template: Template,
-    directory: Path,
-    index: model.DescriptorIndex,
-    targets: Sequence[str],
-    modules: Mapping[str, str],
-    package: str,
-) -> list[tuple[str, dict[str, Any]]]:
-    """(output path, template context) for each unit `template` renders, in target order."""
-    base = {"python_package": package}
+@dataclass(frozen=True)
+class _Inputs:
+    """What every unit is built from: the descriptors, targets and where modules live."""
+
+    index: model.DescriptorIndex
+    targets: Sequence[str]  # sorted
+    modules: Mapping[str, str]
+    package: str  # the Python package of the output directory
+
+
+Unit = tuple[str, dict[str, Any]]  # (output path, template context)
+
+
+def _units(template: Template, directory: Path, inputs: _Inputs) -> list[Unit]:
+    """Each unit `template` renders, in a deterministic order."""
     if template.scope == "file":
-        units = []
-        for target in targets:
-            (file,), _ = model.build_files(index, [target], modules, package)
-            path = posixpath.join(file.directory, template.pattern.replace("{stem}", file.stem))
-            units.append((path, {**base, "file": file}))
-        return units
+        return [_file_unit(template, inputs, target) for target in inputs.targets]
     if template.scope == "package":
-        units = []
-        for name, protos in _by_package(index, targets).items():
-            files, imports = model.build_files(index, protos, modules, package)
-            unit = _package(name, files, imports)
-            path = _package_output(template, unit.path, directory)
-            units.append((path, {**base, "package": unit}))
-        return units
-    files, imports = model.build_files(index, targets, modules, package)
-    packages = [_package(name, _of(files, name), imports) for name in _names(files)]
-    return [(template.pattern, {**base, "files": files, "packages": packages, "imports": imports})]
+        groups = _by_package(inputs.index, inputs.targets)
+        return [_package_unit(template, directory, inputs, protos) for protos in groups.values()]
+    return [_tree_unit(template, inputs)]
+
+
+def _file_unit(template: Template, inputs: _Inputs, target: str) -> Unit:
+    """One target file, output next to its _pb2 module."""
+    (file,), _ = model.build_files(inputs.index, [target], inputs.modules, inputs.package)
+    path = posixpath.join(file.directory, template.pattern.replace("{stem}", file.stem))
+    return path, {"python_package": inputs.package, "file": file}
+
+
+def _package_unit(
+    template: Template, directory: Path, inputs: _Inputs, protos: Sequence[str]
+) -> Unit:
+    """The target files of one proto package, output under the package's path."""
+    files, imports = model.build_files(inputs.index, protos, inputs.modules, inputs.package)
+    unit = _package(files[0].package, files, imports)
+    path = _package_output(template, unit.path, directory)
+    return path, {"python_package": inputs.package, "package": unit}
+
+
+def _tree_unit(template: Template, inputs: _Inputs) -> Unit:
+    """Every target at once, names shared across all of them."""
+    index, targets = inputs.index, inputs.targets
+    files, imports = model.build_files(index, targets, inputs.modules, inputs.package)
+    names = sorted({file.package for file in files})
+    packages = [_package(n, [f for f in files if f.package == n], imports) for n in names]
+    context = {"files": files, "packages": packages, "imports": imports}
+    return template.pattern, {"python_package": inputs.package, **context}
 
 
 def _by_package(index: model.DescriptorIndex, targets: Sequence[str]) -> dict[str, list[str]]:
@@ -156,14 +175,6 @@ def _by_package(index: model.DescriptorIndex, targets: Sequence[str]) -> dict[st
     for target in targets:
         groups.setdefault(index.file(target).package, []).append(target)
     return dict(sorted(groups.items()))
-
-
-def _names(files: Sequence[model.FileModel]) -> list[str]:
-    return sorted({file.package for file in files})
-
-
-def _of(files: Sequence[model.FileModel], name: str) -> tuple[model.FileModel, ...]:
-    return tuple(file for file in files if file.package == name)
 
 
 def _package(
