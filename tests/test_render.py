@@ -7,6 +7,7 @@ Set PROTOBUILD_UPDATE_GOLDEN=1 to rewrite tests/render/golden and negative.expec
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -269,3 +270,18 @@ def test_missing_or_empty_template_directory_is_an_error(
         render_one(fds, tmp_path / "absent", {})
     with pytest.raises(TemplateError, match=r"no \*\.j2 templates"):
         render_one(fds, tmp_path, {"README.md": "not a template"})
+
+
+def test_examples_in_the_templates_doc_render(
+    fds: descriptor_pb2.FileDescriptorSet, tmp_path: Path
+) -> None:
+    doc = (Path(__file__).parents[1] / "docs" / "templates.md").read_text()
+    examples = re.findall(r"`tools/templates/(\S+)`[^`]*```jinja\n(.*?)```", doc, re.DOTALL)
+    assert [name for name, _ in examples] == ["{stem}_routes.py.j2", "{package}/SERVICES.md.j2"]
+    rendered = render_one(fds, tmp_path, dict(examples))
+    routes = rendered["acme/echo/v1/echo_routes.py"]
+    compile(routes, "echo_routes.py", "exec")
+    assert '"/acme.echo.v1.Echo/GetURL": (empty_pb2.Empty, echo_pb2.URLResponse,' in routes
+    overview = rendered["acme/echo/v1/SERVICES.md"]
+    assert "## HTTPStatus (deprecated)\n" in overview
+    assert "- `List` (unary_stream): trailing comment of List\n" in overview
