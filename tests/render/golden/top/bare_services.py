@@ -1,4 +1,6 @@
-"""Typed gRPC clients and servicers of bare.proto, synchronous and asyncio."""
+"""Typed gRPC clients and servicers, synchronous and asyncio, of the services in
+bare.proto.
+"""
 
 from __future__ import annotations
 

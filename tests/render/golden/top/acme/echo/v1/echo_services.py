@@ -1,4 +1,6 @@
-"""Typed gRPC clients and servicers of acme/echo/v1/echo.proto, synchronous and asyncio."""
+"""Typed gRPC clients and servicers, synchronous and asyncio, of the services in
+acme/echo/v1/echo.proto.
+"""
 
 from __future__ import annotations
 
