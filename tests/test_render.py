@@ -197,9 +197,9 @@ def test_custom_directory_renders_per_file_per_package_and_once(
             "EchoClient\nHTTPStatusClient\n"
         ),
         "acme/common/v1/services.txt": "package acme.common.v1 in gen\n",
-        "bare_info.txt": "bare.proto Bare: nothing=unary_unary\n",
+        "bare_info.txt": "bare.proto Bare: nothing=unary_unary\nbare.proto Idle:\n",
         "services.txt": (
-            "package (none) in gen\nfrom google.protobuf import empty_pb2\nBareClient\n"
+            "package (none) in gen\nfrom google.protobuf import empty_pb2\nBareClient\nIdleClient\n"
         ),
     }
 

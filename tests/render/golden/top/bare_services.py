@@ -19,6 +19,12 @@ __all__ = [
     "BareAsyncServicer",
     "add_bare_servicer_to_server",
     "add_bare_async_servicer_to_server",
+    "IdleClient",
+    "IdleAsyncClient",
+    "IdleServicer",
+    "IdleAsyncServicer",
+    "add_idle_servicer_to_server",
+    "add_idle_async_servicer_to_server",
 ]
 
 
@@ -135,6 +141,63 @@ def _bare_handlers(
             response_serializer=empty_pb2.Empty.SerializeToString,
         ),
     }
+
+
+class IdleClient:
+    """Synchronous client of Idle over a grpc.Channel.
+
+    Idle has no rpcs at all: its classes must still import and type-check.
+    """
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        del channel  # a service without rpcs
+
+
+class IdleAsyncClient:
+    """asyncio client of Idle over a grpc.aio.Channel.
+
+    Idle has no rpcs at all: its classes must still import and type-check.
+    """
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        del channel  # a service without rpcs
+
+
+class IdleServicer:
+    """Synchronous servicer of Idle; methods left alone answer UNIMPLEMENTED.
+
+    Idle has no rpcs at all: its classes must still import and type-check.
+    """
+
+
+class IdleAsyncServicer:
+    """asyncio servicer of Idle; methods left alone answer UNIMPLEMENTED.
+
+    Idle has no rpcs at all: its classes must still import and type-check.
+    """
+
+
+def add_idle_servicer_to_server(
+    servicer: IdleServicer,
+    server: grpc.Server,
+) -> None:
+    """Serve Idle on `server` with `servicer` (call before server.start())."""
+    _register(server, "Idle", _idle_handlers(servicer))
+
+
+def add_idle_async_servicer_to_server(
+    servicer: IdleAsyncServicer,
+    server: grpc.aio.Server,
+) -> None:
+    """Serve Idle on `server` with `servicer` (call before server.start())."""
+    _register(server, "Idle", _idle_handlers(servicer))
+
+
+def _idle_handlers(
+    servicer: IdleServicer | IdleAsyncServicer,
+) -> dict[str, grpc.RpcMethodHandler[Any, Any]]:
+    """The method handlers of Idle, by method name, bound to `servicer`."""
+    return {}
 
 
 def _register(
