@@ -231,6 +231,13 @@ def test_error_in_an_imported_file_names_that_file(
         render_one(fds, tmp_path, templates)
 
 
+def test_missing_include_names_the_including_line(
+    fds: descriptor_pb2.FileDescriptorSet, tmp_path: Path
+) -> None:
+    with pytest.raises(TemplateError, match=r"x\.j2:2: TemplateNotFound: 'absent\.jinja' not found"):
+        render_one(fds, tmp_path, {"x.j2": 'ok\n{% include "absent.jinja" %}\n'})
+
+
 def test_syntax_error_names_template_and_line(
     fds: descriptor_pb2.FileDescriptorSet, tmp_path: Path
 ) -> None:

@@ -213,9 +213,7 @@ def _render(
     except jinja2.TemplateSyntaxError as exc:
         where = Path(exc.filename) if exc.filename else directory / name
         raise TemplateError(exc.message or "syntax error", Location(where, exc.lineno)) from exc
-    except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"template not found: {exc.name}", Location(directory / name)) from exc
-    except Exception as exc:
+    except Exception as exc:  # undefined names, a missing include, errors in filters...
         where, line = _template_frame(exc, directory, directory / name)
         raise TemplateError(f"{type(exc).__name__}: {exc}", Location(where, line)) from exc
 
@@ -225,7 +223,7 @@ def _template_frame(exc: BaseException, directory: Path, fallback: Path) -> tupl
     that they carry the template's own file name and line)."""
     found = (fallback, 0)
     for frame in traceback.extract_tb(exc.__traceback__):
-        if frame.filename.startswith(str(directory)) and frame.lineno is not None:
+        if Path(frame.filename).is_relative_to(directory) and frame.lineno is not None:
             found = (Path(frame.filename), frame.lineno)
     return found
 
