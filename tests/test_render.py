@@ -234,7 +234,9 @@ def test_error_in_an_imported_file_names_that_file(
 def test_missing_include_names_the_including_line(
     fds: descriptor_pb2.FileDescriptorSet, tmp_path: Path
 ) -> None:
-    with pytest.raises(TemplateError, match=r"x\.j2:2: TemplateNotFound: 'absent\.jinja' not found"):
+    with pytest.raises(
+        TemplateError, match=r"x\.j2:2: TemplateNotFound: 'absent\.jinja' not found"
+    ):
         render_one(fds, tmp_path, {"x.j2": 'ok\n{% include "absent.jinja" %}\n'})
 
 
