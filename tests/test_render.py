@@ -19,7 +19,7 @@ import pytest
 from google.protobuf import descriptor_pb2
 
 from protobuild.errors import TemplateError
-from protobuild.render import render_services, stock_template_dir
+from protobuild.render import render_services, stock_template_dir, template_digest
 
 RENDER = Path(__file__).parent / "render"
 PROTOS = RENDER / "protos"
@@ -115,6 +115,16 @@ def test_output_does_not_depend_on_target_order(fds: descriptor_pb2.FileDescript
 
 def test_stock_template_dir_holds_the_services_template() -> None:
     assert (stock_template_dir() / "{stem}_services.py.j2").is_file()
+
+
+def test_template_digest_changes_with_any_template_file(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.j2": "one", "lib.jinja": "x", "__pycache__/c.pyc": "ignored"})
+    first = template_digest(tmp_path)
+    (tmp_path / "__pycache__" / "c.pyc").write_text("still ignored")
+    assert template_digest(tmp_path) == first
+    (tmp_path / "lib.jinja").write_text("y")
+    assert template_digest(tmp_path) != first
+    assert len(template_digest()) == 16
 
 
 def test_usage_round_trips_through_a_real_server(generated: Path) -> None:

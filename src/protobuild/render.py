@@ -18,6 +18,7 @@ included or imported by the templates.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.resources
 import posixpath
 import re
@@ -53,6 +54,22 @@ def stock_template_dir() -> Path:
     if not isinstance(root, Path):
         raise InternalError(f"protobuild.templates is not a directory on disk: {root}")
     return root
+
+
+def template_digest(template_dir: Path | None = None) -> str:
+    """A short sha256 of every file of a template directory (names and bytes; bytecode caches
+    skipped), for telling a template change apart from other drift in `protobuild check`.
+
+    The same files give the same digest on any machine, unless a checkout rewrites line ends.
+    """
+    directory = template_dir if template_dir is not None else stock_template_dir()
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        name = path.relative_to(directory).as_posix()
+        if "__pycache__" not in name.split("/"):
+            digest.update(f"{name}\0{path.stat().st_size}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def render_services(
