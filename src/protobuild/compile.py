@@ -248,9 +248,11 @@ def _run_mypy_protobuf(
         targets = [p.import_path for p in group]
         if generator.name == "mypy_grpc":
             targets = [t for t in targets if t in with_services]
+        owners = {output_path(p.import_path, generator.name): p.import_path for p in group}
         for path, content in mypy_plugin.generate(fds, targets, generator).items():
-            proto = _proto_of(path, group, generator.name)
-            outputs.append(GeneratedFile(proto, generator.name, path, content))
+            if path not in owners:
+                raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")
+            outputs.append(GeneratedFile(owners[path], generator.name, path, content))
     return outputs
 
 
@@ -261,10 +263,3 @@ def _plugin_groups(files: Sequence[ProtoFile]) -> dict[Generator, list[ProtoFile
             if generator.name in ("mypy", "mypy_grpc"):
                 groups.setdefault(generator, []).append(proto)
     return groups
-
-
-def _proto_of(path: str, group: Sequence[ProtoFile], generator: str) -> str:
-    for proto in group:
-        if output_path(proto.import_path, generator) == path:
-            return proto.import_path
-    raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")

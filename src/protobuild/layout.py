@@ -49,15 +49,17 @@ def lay_out(plan: Plan, compiled: Compiled, rendered: Mapping[str, str]) -> Outp
     output). Raises CompileError when two generators produce the same path.
     """
     renames = module_renames(plan)
+    modules = plan.module_map()
     files: dict[str, OutputFile] = {}
     owners: dict[str, str] = {}
     for generated in compiled.files:
-        placed = _place(plan, generated, renames)
+        placed = _place(plan, modules[generated.proto], generated, renames)
         _claim(owners, placed.path, f"{generated.generator} for {generated.proto}")
         files[placed.path] = placed
+    sources = _sources_by_stem(plan)
     for path, text in sorted(rendered.items()):
         _claim(owners, path, "the services templates")
-        content = toolchain.header(_rendered_sources(plan, path)) + text
+        content = toolchain.header(_rendered_sources(sources, path)) + text
         files[path] = OutputFile(path, content.encode("utf-8"))
     for extra in _package_files(plan, files, compiled):
         _claim(owners, extra.path, "the output settings")
@@ -83,8 +85,9 @@ def relative_dir(plan: Plan, module: str) -> str:
     return posixpath.join(*relative.split(".")[:-1]) if "." in relative else ""
 
 
-def _place(plan: Plan, generated: GeneratedFile, renames: Mapping[str, str]) -> OutputFile:
-    module = plan.module_map()[generated.proto]
+def _place(
+    plan: Plan, module: str, generated: GeneratedFile, renames: Mapping[str, str]
+) -> OutputFile:
     path = posixpath.join(relative_dir(plan, module), posixpath.basename(generated.path))
     text = rewrite_modules(generated.content.decode("utf-8"), renames)
     return OutputFile(path, (toolchain.header(generated.proto) + text).encode("utf-8"))
@@ -99,15 +102,23 @@ def _claim(owners: dict[str, str], path: str, owner: str) -> None:
     owners[path] = owner
 
 
-def _rendered_sources(plan: Plan, path: str) -> str:
-    directory, name = posixpath.split(path)
-    protos = [
-        f.import_path
+def _sources_by_stem(plan: Plan) -> dict[tuple[str, str], str]:
+    """(directory, file stem) -> import path, for naming a rendered file's source."""
+    return {
+        (relative_dir(plan, f.module), f.module.rsplit(".", 1)[-1].removesuffix("_pb2")): f.import_path
         for f in plan.files
-        if relative_dir(plan, f.module) == directory
-        and name.startswith(f.module.rsplit(".", 1)[-1].removesuffix("_pb2"))
-    ]
-    return ", ".join(protos) if protos else "the services templates"
+    }
+
+
+def _rendered_sources(sources: Mapping[tuple[str, str], str], path: str) -> str:
+    """The proto a per-file template rendered `path` from, by the stem it starts with."""
+    directory, name = posixpath.split(path)
+    stem = name.split(".", 1)[0]
+    while stem:
+        if (directory, stem) in sources:
+            return sources[(directory, stem)]
+        stem = stem.rpartition("_")[0]
+    return "the services templates"
 
 
 def _package_files(

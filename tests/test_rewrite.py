@@ -1,0 +1,64 @@
+"""Module renaming in generated code: every form that names a module, and nothing else."""
+
+from __future__ import annotations
+
+import pytest
+
+from protobuild.rewrite import rewrite_modules
+
+RENAMES = {
+    "acme.common.types_pb2": "pkg.acme.common.types_pb2",
+    "acme.v1.thing_pb2": "pkg.acme.v1.thing_pb2",
+    "top_pb2": "pkg.top_pb2",
+    "ext.money_pb2": "money_sdk.money_pb2",
+}
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (
+            "from acme.common import types_pb2 as acme_dot_common_dot_types__pb2\n",
+            "from pkg.acme.common import types_pb2 as acme_dot_common_dot_types__pb2\n",
+        ),
+        ("from acme.common import types_pb2\n", "from pkg.acme.common import types_pb2\n"),
+        ("import acme.v1.thing_pb2\n", "import pkg.acme.v1.thing_pb2\n"),
+        ("import top_pb2 as top__pb2\n", "from pkg import top_pb2 as top__pb2\n"),
+        ("from acme.v1.thing_pb2 import *\n", "from pkg.acme.v1.thing_pb2 import *\n"),
+        ("from ext import money_pb2 as m\n", "from money_sdk import money_pb2 as m\n"),
+        ("x = acme.v1.thing_pb2.Thing\n", "x = pkg.acme.v1.thing_pb2.Thing\n"),
+        (
+            "_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'acme.v1.thing_pb2', _globals)\n",
+            "_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pkg.acme.v1.thing_pb2', _globals)\n",
+        ),
+        (
+            "if True:\n    from acme.common import (types_pb2 as t, other)\n",
+            "if True:\n    from acme.common import other\n    from pkg.acme.common import types_pb2 as t\n",
+        ),
+        ("import os, top_pb2\n", "import os\nimport pkg.top_pb2\n"),
+    ],
+)
+def test_renamed(before: str, after: str) -> None:
+    assert rewrite_modules(before, RENAMES) == after
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "# see acme.v1.thing_pb2 for details\n",
+        '"""Uses acme.v1.thing_pb2.Thing."""\n',
+        "y = 'acme.common.types_pb2x'\n",
+        "z = b'acme.v1.thing_pb2'\n",
+        "w = other.acme.v1.thing_pb2\n",
+        "v = my_acme.v1.thing_pb2\n",
+        "from google.protobuf import empty_pb2 as _empty_pb2\n",
+        "from . import thing_pb2\n",
+        "DESCRIPTOR = pool.AddSerializedFile(b'\\n\\x13acme/v1/thing.proto')\n",
+    ],
+)
+def test_left_alone(source: str) -> None:
+    assert rewrite_modules(source, RENAMES) == source
+
+
+def test_no_renames_is_identity() -> None:
+    assert rewrite_modules("import acme.v1.thing_pb2\n", {}) == "import acme.v1.thing_pb2\n"
