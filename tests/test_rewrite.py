@@ -28,12 +28,13 @@ RENAMES = {
         ("from ext import money_pb2 as m\n", "from money_sdk import money_pb2 as m\n"),
         ("x = acme.v1.thing_pb2.Thing\n", "x = pkg.acme.v1.thing_pb2.Thing\n"),
         (
-            "_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'acme.v1.thing_pb2', _globals)\n",
-            "_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pkg.acme.v1.thing_pb2', _globals)\n",
+            "_builder.BuildTopDescriptorsAndMessages(D, 'acme.v1.thing_pb2', _globals)\n",
+            "_builder.BuildTopDescriptorsAndMessages(D, 'pkg.acme.v1.thing_pb2', _globals)\n",
         ),
         (
             "if True:\n    from acme.common import (types_pb2 as t, other)\n",
-            "if True:\n    from acme.common import other\n    from pkg.acme.common import types_pb2 as t\n",
+            "if True:\n    from acme.common import other\n"
+            "    from pkg.acme.common import types_pb2 as t\n",
         ),
         ("import os, top_pb2\n", "import os\nimport pkg.top_pb2\n"),
     ],

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from protobuild import toolchain
-from protobuild.layout import OutputTree
-from protobuild.tree import Changes
+from protobuild.tree import Changes, OutputTree
 
 MAX_DIFF_LINES = 200
 

@@ -6,10 +6,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from protobuild import check as check_stage
 from protobuild import pipeline
-from protobuild.compile import SERVICE_ONLY, output_path
-from protobuild.layout import relative_dir
 from protobuild.resolve import Plan, ProtoFile
 
 
@@ -23,24 +20,26 @@ def generate(config: Path, only: Sequence[Path], dry_run: bool) -> str:
         lines += [f"would add {p}" for p in changes.added]
         lines += [f"would change {p}" for p in changes.changed]
         lines += [f"would remove {p}" for p in changes.stale]
-    where = _shown(outcome.tree.root)
+    where = _shown(outcome.root)
     if not changes:
-        lines.append(f"protobuild: {len(outcome.tree.files)} files in {where}/ are up to date")
+        lines.append(f"protobuild: {outcome.file_count} files in {where}/ are up to date")
     elif not dry_run:
         lines.append(
             f"protobuild: {where}/: {len(changes.added)} added, {len(changes.changed)} changed, "
-            f"{len(changes.stale)} removed ({len(outcome.tree.files)} files)"
+            f"{len(changes.stale)} removed ({outcome.file_count} files)"
         )
     return "".join(f"{line}\n" for line in lines)
 
 
 def check(config: Path, fix: str) -> tuple[str, bool]:
-    """(report, stale?) for `protobuild check`; writes nothing."""
-    outcome = pipeline.build(config)
+    """(report, stale?) for `protobuild check`; writes nothing but the cache."""
+    from protobuild import check as check_stage
+
+    outcome = pipeline.check(config)
     if not outcome.changes:
-        count = len(outcome.tree.files)
-        return f"protobuild check: {count} generated files are current\n", False
-    return check_stage.report(outcome.tree, outcome.changes, fix, Path.cwd()), True
+        return f"protobuild check: {outcome.file_count} generated files are current\n", False
+    report = check_stage.report(outcome.built_tree(), outcome.changes, fix, Path.cwd())
+    return report, True
 
 
 def explain(config: Path, wanted: Sequence[Path]) -> str:
@@ -58,6 +57,9 @@ def _named(proto: ProtoFile, wanted: Sequence[Path]) -> bool:
 
 
 def _explain_file(plan: Plan, proto: ProtoFile) -> str:
+    from protobuild.compile import SERVICE_ONLY, output_path
+    from protobuild.layout import relative_dir
+
     directory = relative_dir(plan, proto.module)
     outputs = sorted(
         str(plan.config.output.dir / directory / Path(output_path(proto.import_path, g.name)).name)

@@ -21,6 +21,7 @@ from typing import IO
 
 from google.protobuf import descriptor_pb2
 
+from protobuild import parallel
 from protobuild.config import Generator
 from protobuild.errors import CompileError, Location
 from protobuild.resolve import Plan, ProtoFile
@@ -69,10 +70,11 @@ def compile_plan(plan: Plan) -> Compiled:
     files: list[GeneratedFile] = []
     merged: dict[str, descriptor_pb2.FileDescriptorProto] = {}
     for builtins, group in protoc_groups(plan.files).items():
-        outputs, descriptors = _run_protoc(plan, group, builtins)
-        files.extend(outputs)
-        for proto in descriptors.file:
-            merged.setdefault(proto.name, proto)
+        run = functools.partial(_run_protoc, plan, builtins)
+        for outputs, serialized in parallel.map_chunks(run, group):
+            files.extend(outputs)
+            for proto in descriptor_pb2.FileDescriptorSet.FromString(serialized).file:
+                merged.setdefault(proto.name, proto)
     fds = descriptor_pb2.FileDescriptorSet(file=_topological(merged))
     files.extend(_run_mypy_protobuf(plan.files, fds))
     return Compiled(tuple(sorted(files, key=lambda f: f.path)), fds.SerializeToString())
@@ -99,16 +101,16 @@ def protoc_argv(
 
 
 def _run_protoc(
-    plan: Plan, group: Sequence[ProtoFile], builtins: Sequence[str]
-) -> tuple[list[GeneratedFile], descriptor_pb2.FileDescriptorSet]:
+    plan: Plan, builtins: Sequence[str], group: Sequence[ProtoFile]
+) -> tuple[list[GeneratedFile], bytes]:
+    """One protoc run for `group`: its outputs and the serialized descriptor set."""
     with tempfile.TemporaryDirectory(prefix="protobuild-") as tmp:
         out = Path(tmp)
         code, errors = run_protoc(protoc_argv(plan, group, builtins, out))
         if code != 0:
             raise _protoc_error(errors, plan.files)
-        descriptors = descriptor_pb2.FileDescriptorSet.FromString(
-            (out / "descriptors.binpb").read_bytes()
-        )
+        serialized = (out / "descriptors.binpb").read_bytes()
+        descriptors = descriptor_pb2.FileDescriptorSet.FromString(serialized)
         with_services = _files_with_services(descriptors)
         outputs = [
             GeneratedFile(proto.import_path, name, path, (out / path).read_bytes())
@@ -117,7 +119,7 @@ def _run_protoc(
             if name not in SERVICE_ONLY or proto.import_path in with_services
             for path in [output_path(proto.import_path, name)]
         ]
-    return outputs, descriptors
+    return outputs, serialized
 
 
 def output_path(import_path: str, generator: str) -> str:
@@ -240,8 +242,6 @@ def _topological(
 def _run_mypy_protobuf(
     files: Sequence[ProtoFile], fds: descriptor_pb2.FileDescriptorSet
 ) -> list[GeneratedFile]:
-    from protobuild import mypy_plugin
-
     with_services = _files_with_services(fds)
     outputs = []
     for generator, group in _plugin_groups(files).items():
@@ -249,11 +249,21 @@ def _run_mypy_protobuf(
         if generator.name == "mypy_grpc":
             targets = [t for t in targets if t in with_services]
         owners = {output_path(p.import_path, generator.name): p.import_path for p in group}
-        for path, content in mypy_plugin.generate(fds, targets, generator).items():
-            if path not in owners:
-                raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")
-            outputs.append(GeneratedFile(owners[path], generator.name, path, content))
+        run = functools.partial(_mypy_chunk, fds, generator)
+        for chunk in parallel.map_chunks(run, targets):
+            for path, content in chunk.items():
+                if path not in owners:
+                    raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")
+                outputs.append(GeneratedFile(owners[path], generator.name, path, content))
     return outputs
+
+
+def _mypy_chunk(
+    fds: descriptor_pb2.FileDescriptorSet, generator: Generator, targets: list[str]
+) -> dict[str, bytes]:
+    from protobuild import mypy_plugin
+
+    return mypy_plugin.generate(fds, targets, generator)
 
 
 def _plugin_groups(files: Sequence[ProtoFile]) -> dict[Generator, list[ProtoFile]]:

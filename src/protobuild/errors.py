@@ -49,6 +49,10 @@ class ProtobuildError(Exception):
             return self.message
         return f"{self.location}: {self.message}"
 
+    def __reduce__(self) -> tuple[type[ProtobuildError], tuple[str, Location | None]]:
+        # Errors cross process boundaries (see parallel.py); keep the location when pickled.
+        return type(self), (self.message, self.location)
+
 
 class ConfigError(ProtobuildError):
     """Protobuild.toml cannot be read or does not validate."""

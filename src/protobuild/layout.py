@@ -9,37 +9,22 @@ result is a value: writing it and checking it against disk are separate stages.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import posixpath
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from protobuild import toolchain
-from protobuild.compile import Compiled, GeneratedFile
+from protobuild import parallel, toolchain
 from protobuild.errors import CompileError
 from protobuild.resolve import Plan, protoc_module
 from protobuild.rewrite import rewrite_modules
+from protobuild.tree import OutputFile, OutputTree
+
+if TYPE_CHECKING:
+    from protobuild.compile import Compiled, GeneratedFile
 
 TYPED_GENERATORS = ("pyi", "mypy", "mypy_grpc", "services")
-
-
-@dataclass(frozen=True)
-class OutputFile:
-    """One file of the output tree; `path` is posix and relative to the output directory."""
-
-    path: str
-    content: bytes
-
-
-@dataclass(frozen=True)
-class OutputTree:
-    """Every file the configuration produces, sorted by path."""
-
-    root: Path
-    files: tuple[OutputFile, ...]
-
-    def by_path(self) -> dict[str, bytes]:
-        return {f.path: f.content for f in self.files}
 
 
 def lay_out(plan: Plan, compiled: Compiled, rendered: Mapping[str, str]) -> OutputTree:
@@ -48,14 +33,14 @@ def lay_out(plan: Plan, compiled: Compiled, rendered: Mapping[str, str]) -> Outp
     `rendered` maps paths relative to the output directory to text (the render stage's
     output). Raises CompileError when two generators produce the same path.
     """
-    renames = module_renames(plan)
     modules = plan.module_map()
+    work = [(relative_dir(plan, modules[g.proto]), g) for g in compiled.files]
+    placed = parallel.map_chunks(functools.partial(_place_all, module_renames(plan)), work)
     files: dict[str, OutputFile] = {}
     owners: dict[str, str] = {}
-    for generated in compiled.files:
-        placed = _place(plan, modules[generated.proto], generated, renames)
-        _claim(owners, placed.path, f"{generated.generator} for {generated.proto}")
-        files[placed.path] = placed
+    for generated, output in zip(compiled.files, itertools.chain(*placed), strict=True):
+        _claim(owners, output.path, f"{generated.generator} for {generated.proto}")
+        files[output.path] = output
     sources = _sources_by_stem(plan)
     for path, text in sorted(rendered.items()):
         _claim(owners, path, "the services templates")
@@ -85,10 +70,15 @@ def relative_dir(plan: Plan, module: str) -> str:
     return posixpath.join(*relative.split(".")[:-1]) if "." in relative else ""
 
 
-def _place(
-    plan: Plan, module: str, generated: GeneratedFile, renames: Mapping[str, str]
-) -> OutputFile:
-    path = posixpath.join(relative_dir(plan, module), posixpath.basename(generated.path))
+def _place_all(
+    renames: Mapping[str, str], work: list[tuple[str, GeneratedFile]]
+) -> list[OutputFile]:
+    """Each generated file moved into its directory, renamed and with its header."""
+    return [_place(directory, generated, renames) for directory, generated in work]
+
+
+def _place(directory: str, generated: GeneratedFile, renames: Mapping[str, str]) -> OutputFile:
+    path = posixpath.join(directory, posixpath.basename(generated.path))
     text = rewrite_modules(generated.content.decode("utf-8"), renames)
     return OutputFile(path, (toolchain.header(generated.proto) + text).encode("utf-8"))
 
@@ -105,7 +95,10 @@ def _claim(owners: dict[str, str], path: str, owner: str) -> None:
 def _sources_by_stem(plan: Plan) -> dict[tuple[str, str], str]:
     """(directory, file stem) -> import path, for naming a rendered file's source."""
     return {
-        (relative_dir(plan, f.module), f.module.rsplit(".", 1)[-1].removesuffix("_pb2")): f.import_path
+        (
+            relative_dir(plan, f.module),
+            f.module.rsplit(".", 1)[-1].removesuffix("_pb2"),
+        ): f.import_path
         for f in plan.files
     }
 

@@ -1,5 +1,8 @@
 """The only module that chains the stages: config -> resolve -> compile -> render -> layout,
 then write or check. Each stage takes and returns frozen values; none of them prints.
+
+When the incremental cache shows the output current, no stage after config runs: the heavy
+modules (protobuf, grpc_tools, jinja2) are imported only when a build is needed.
 """
 
 from __future__ import annotations
@@ -7,26 +10,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from protobuild import cache, resolve
 from protobuild import config as config_stage
-from protobuild import layout, resolve, write
-from protobuild.compile import Compiled, compile_plan, protoc_argv, protoc_groups
 from protobuild.config import Config, Generator
-from protobuild.errors import ResolveError
-from protobuild.layout import OutputTree
+from protobuild.errors import InternalError, ResolveError
 from protobuild.resolve import Plan
-from protobuild.tree import Changes, compare
+from protobuild.tree import Changes, OutputTree, compare
+
+if TYPE_CHECKING:
+    from protobuild.compile import Compiled
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What a run produced and how it differs from the disk (before any write)."""
 
-    config: Config
-    plan: Plan
-    tree: OutputTree
+    root: Path
+    file_count: int
     changes: Changes
-    protoc_commands: tuple[tuple[str, ...], ...]
+    # None when the cache showed the output current and nothing was built.
+    tree: OutputTree | None
+    protoc_commands: tuple[tuple[str, ...], ...] = ()
+    config: Config | None = None
+    cache_key: str | None = None
+
+    def built_tree(self) -> OutputTree:
+        if self.tree is None:
+            raise InternalError("the output tree was not built for a run that needs it")
+        return self.tree
 
 
 def load(config_path: Path) -> Config:
@@ -39,27 +52,56 @@ def plan(config_path: Path) -> Plan:
     return resolve.resolve(load(config_path))
 
 
-def build(config_path: Path, only: Sequence[Path] = ()) -> Outcome:
-    """Stages 1-5a and the comparison with disk; nothing is written.
+def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) -> Outcome:
+    """Stages 1-5a and the comparison with disk; nothing is written but the cache.
 
-    With `only`, just the protos under those paths are generated and nothing counts as stale.
+    With `only`, just the protos under those paths are generated and nothing counts as stale;
+    the cache is neither read nor written then.
     """
     cfg = load(config_path)
-    full = resolve.resolve(cfg)
-    selected = _select(full, only)
-    compiled = compile_plan(selected)
-    rendered = _render(selected, compiled)
-    output = layout.lay_out(selected, compiled, rendered)
+    cache_key = cache.key(cfg) if use_cache and not only else None
+    if cache_key is not None:
+        count = cache.lookup(cfg, cache_key)
+        if count is not None:
+            return Outcome(cfg.output.dir, count, Changes(cfg.output.dir), None)
+    selected = _select(resolve.resolve(cfg), only)
+    output = _build_tree(selected)
     changes = compare(output, prune=not only)
-    return Outcome(cfg, selected, output, changes, _commands(selected))
+    commands = _commands(selected)
+    return Outcome(output.root, len(output.files), changes, output, commands, cfg, cache_key)
+
+
+def check(config_path: Path) -> Outcome:
+    """Build and compare with disk; writes nothing but the cache."""
+    outcome = build(config_path)
+    _remember(outcome, differing=(*outcome.changes.added, *outcome.changes.changed))
+    return outcome
 
 
 def generate(config_path: Path, only: Sequence[Path] = (), dry_run: bool = False) -> Outcome:
     """Build and, unless `dry_run`, write the output tree. All or nothing on failure."""
-    outcome = build(config_path, only)
+    outcome = build(config_path, only, use_cache=not dry_run)
     if not dry_run and outcome.changes:
-        write.apply(outcome.tree, outcome.changes)
+        from protobuild import write
+
+        write.apply(outcome.built_tree(), outcome.changes)
+    if not dry_run:
+        _remember(outcome)
     return outcome
+
+
+def _remember(outcome: Outcome, differing: Sequence[str] = ()) -> None:
+    """Record a freshly built tree in the cache (after any write, so that stats are final)."""
+    if outcome.tree is not None and outcome.config is not None and outcome.cache_key:
+        cache.store(outcome.config, outcome.cache_key, outcome.tree.by_path(), differing)
+
+
+def _build_tree(plan: Plan) -> OutputTree:
+    from protobuild import layout
+    from protobuild.compile import compile_plan
+
+    compiled = compile_plan(plan)
+    return layout.lay_out(plan, compiled, _render(plan, compiled))
 
 
 def _select(plan: Plan, only: Sequence[Path]) -> Plan:
@@ -108,6 +150,8 @@ def _all_modules(plan: Plan, names: Sequence[str]) -> dict[str, str]:
 
 
 def _commands(plan: Plan) -> tuple[tuple[str, ...], ...]:
+    from protobuild.compile import protoc_argv, protoc_groups
+
     out = Path("OUT")  # a temporary directory, read back into memory
     return tuple(
         tuple(protoc_argv(plan, group, builtins, out))

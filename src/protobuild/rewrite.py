@@ -19,11 +19,15 @@ from collections.abc import Mapping
 
 # At each position the first alternative that matches wins, scanning left to right. Only dotted
 # names with a `_pb2`/`_pb2_grpc` segment at the end can be generated modules; that restriction
-# keeps the scan cheap.
+# keeps the scan cheap. String patterns are unrolled loops: they move through long literals
+# (the serialized descriptor in every _pb2.py) without backtracking per character.
 _LEXER = re.compile(
     r"""
-    (?P<string>(?<!\w)[rRbBuUfF]{0,2}
-        (?:'''(?:[^\\]|\\.)*?'''|\"\"\"(?:[^\\]|\\.)*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"))
+    (?P<string>(?<!\w)[rRbBuUfF]{0,2}(?:
+        '''[^\\']*(?:(?:\\.|'(?!''))[^\\']*)*'''
+        |\"\"\"[^\\"]*(?:(?:\\.|"(?!""))[^\\"]*)*\"\"\"
+        |'[^'\\\n]*(?:\\.[^'\\\n]*)*'
+        |"[^"\\\n]*(?:\\.[^"\\\n]*)*"))
     |(?P<comment>\#[^\n]*)
     |(?P<import>^[ \t]*(?:from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|[^\n#;]*)
         |import[ \t]+[^\n#;]*))

@@ -14,7 +14,26 @@ from pathlib import Path
 
 from protobuild import toolchain
 from protobuild.errors import Location, WriteError
-from protobuild.layout import OutputTree
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file of the output tree; `path` is posix and relative to the output directory."""
+
+    path: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class OutputTree:
+    """Every file the configuration produces, sorted by path."""
+
+    root: Path
+    files: tuple[OutputFile, ...]
+
+    def by_path(self) -> dict[str, bytes]:
+        return {f.path: f.content for f in self.files}
+
 
 # Marker files whose content is the user's business once they exist.
 _KEEP_IF_PRESENT = ("py.typed",)
@@ -45,7 +64,7 @@ def compare(tree: OutputTree, prune: bool = True) -> Changes:
     Raises WriteError when the tree would overwrite a file protobuild did not write.
     """
     wanted = tree.by_path()
-    existing = dict(_generated_files(tree.root))
+    existing = dict(generated_files(tree.root))
     added, changed = [], []
     for path, content in wanted.items():
         current = existing.get(path)
@@ -70,24 +89,27 @@ def _foreign(target: Path) -> WriteError:
     )
 
 
-def _generated_files(root: Path) -> Iterator[tuple[str, bytes]]:
-    if not root.is_dir():
-        return
-    for directory, subdirs, names in os.walk(root):
+def generated_files(root: Path) -> Iterator[tuple[str, bytes]]:
+    """(relative path, bytes) of every file below `root` that protobuild generated.
+
+    Plain strings and os.walk instead of pathlib: this runs over every output file on the
+    cache's fast path, where pathlib's object overhead was most of the time.
+    """
+    base = str(root)
+    marker = toolchain.MARKER.encode()
+    for directory, subdirs, names in os.walk(base):
         subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
+        relative = os.path.relpath(directory, base).replace(os.sep, "/")
+        prefix = "" if relative == "." else relative + "/"
         for name in sorted(names):
-            path = Path(directory) / name
-            content = _read_if_generated(path)
-            if content is not None:
-                yield path.relative_to(root).as_posix(), content
+            content = _read(os.path.join(directory, name))
+            if content is not None and content.startswith(marker):
+                yield prefix + name, content
 
 
-def _read_if_generated(path: Path) -> bytes | None:
+def _read(path: str) -> bytes | None:
     try:
-        with path.open("rb") as handle:
-            if not toolchain.is_generated(handle.read(len(toolchain.MARKER))):
-                return None
-            handle.seek(0)
+        with open(path, "rb") as handle:
             return handle.read()
     except OSError:
         return None

@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from protobuild.errors import Location, WriteError
-from protobuild.layout import OutputTree
-from protobuild.tree import Changes
+from protobuild.tree import Changes, OutputTree
 
 
 def apply(tree: OutputTree, changes: Changes) -> None:
