@@ -1,0 +1,322 @@
+"""The rules of `protobuild breaking`: what counts as a break, and where it is reported.
+
+Elements are matched the way generated code sees them: files by import path, messages and
+enums by their name inside the package (nested ones as `Outer.Inner`) within one file, fields
+and enum values by number, services by name within one file, rpcs by name within a service.
+Each check yields a `Break` that names the file it belongs to and the SourceCodeInfo path of
+the element in the current file (or of its closest surviving parent); breaking.py turns that
+path into a line and column. Nothing that exists only in the current version is ever a break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from google.protobuf import descriptor_pb2 as d
+
+from protobuild.breaking_fields import check_fields
+from protobuild.breaking_model import (
+    ENUM_VALUE,
+    FILE_ENUM,
+    FILE_MESSAGE,
+    FILE_SERVICE,
+    METHOD_CLIENT,
+    METHOD_INPUT,
+    METHOD_OUTPUT,
+    METHOD_SERVER,
+    MSG_ENUM,
+    MSG_FIELD,
+    MSG_NESTED,
+    PACKAGE,
+    SERVICE_METHOD,
+    VALUE_NAME,
+    Break,
+    Node,
+    Path,
+)
+
+
+@dataclass
+class FileIndex:
+    """Every message, enum and service of one file, by name inside the package."""
+
+    proto: d.FileDescriptorProto
+    messages: dict[str, Node[d.DescriptorProto]] = field(default_factory=dict)
+    enums: dict[str, Node[d.EnumDescriptorProto]] = field(default_factory=dict)
+    services: dict[str, Node[d.ServiceDescriptorProto]] = field(default_factory=dict)
+
+
+def index(proto: d.FileDescriptorProto) -> FileIndex:
+    """Index `proto`'s messages (nested ones too), enums and services."""
+    found = FileIndex(proto)
+    _index_messages(found, proto.message_type, "", (FILE_MESSAGE,))
+    for i, enum in enumerate(proto.enum_type):
+        found.enums[enum.name] = Node(enum, (FILE_ENUM, i))
+    for i, service in enumerate(proto.service):
+        found.services[service.name] = Node(service, (FILE_SERVICE, i))
+    return found
+
+
+def _index_messages(
+    found: FileIndex, messages: Iterable[d.DescriptorProto], scope: str, path: Path
+) -> None:
+    for i, message in enumerate(messages):
+        name, here = scope + message.name, (*path, i)
+        found.messages[name] = Node(message, here)
+        _index_messages(found, message.nested_type, name + ".", (*here, MSG_NESTED))
+        for j, enum in enumerate(message.enum_type):
+            found.enums[f"{name}.{enum.name}"] = Node(enum, (*here, MSG_ENUM, j))
+
+
+def check(
+    current: Mapping[str, d.FileDescriptorProto], against: Mapping[str, d.FileDescriptorProto]
+) -> Iterator[Break]:
+    """Every break between two sets of files keyed by import path, in no particular order."""
+    for name in sorted(against.keys() - current.keys()):
+        yield Break("FILE_NO_DELETE", f'Previously present file "{name}" was deleted.', name)
+    yield from _packages(current, against)
+    for name in sorted(against.keys() & current.keys()):
+        yield from check_file(index(current[name]), index(against[name]))
+
+
+def _packages(
+    current: Mapping[str, d.FileDescriptorProto], against: Mapping[str, d.FileDescriptorProto]
+) -> Iterator[Break]:
+    left = {proto.package for proto in current.values()}
+    first: dict[str, str] = {}
+    for name in sorted(against):
+        first.setdefault(against[name].package, name)
+    for package, name in sorted(first.items()):
+        if package not in left:
+            message = f'Previously present package "{package}" was deleted.'
+            yield Break("PACKAGE_NO_DELETE", message, name, (PACKAGE,))
+
+
+def check_file(cur: FileIndex, old: FileIndex) -> Iterator[Break]:
+    """The breaks inside one file present in both versions."""
+    file = cur.proto.name
+    if cur.proto.package != old.proto.package:
+        change = f'from "{old.proto.package}" to "{cur.proto.package}"'
+        yield Break("FILE_SAME_PACKAGE", f"File package changed {change}.", file, (PACKAGE,))
+    yield from _deleted(cur, old, "messages", "MESSAGE_NO_DELETE", "message")
+    yield from _deleted(cur, old, "enums", "ENUM_NO_DELETE", "enum")
+    yield from _deleted(cur, old, "services", "SERVICE_NO_DELETE", "service")
+    for name in old.messages.keys() & cur.messages.keys():
+        yield from check_message(cur, name, cur.messages[name], old.messages[name].proto)
+    for name in old.enums.keys() & cur.enums.keys():
+        yield from check_enum(file, name, cur.enums[name], old.enums[name].proto)
+    for name in old.services.keys() & cur.services.keys():
+        yield from check_service(file, name, cur.services[name], old.services[name].proto)
+
+
+def _deleted(cur: FileIndex, old: FileIndex, kind: str, rule: str, noun: str) -> Iterator[Break]:
+    # Only the outermost deleted element is reported: its nested elements went with it.
+    before: dict[str, Node[object]] = getattr(old, kind)
+    after: dict[str, Node[object]] = getattr(cur, kind)
+    for name in sorted(before.keys() - after.keys()):
+        parent = name.rpartition(".")[0]
+        if parent and parent not in cur.messages:
+            continue
+        at = cur.messages[parent].path if parent else ()
+        message = f'Previously present {noun} "{name}" was deleted from file.'
+        yield Break(rule, message, cur.proto.name, at)
+
+
+def check_message(
+    cur: FileIndex, name: str, node: Node[d.DescriptorProto], old: d.DescriptorProto
+) -> Iterator[Break]:
+    """The breaks of one message present in both versions: fields, oneofs, reserved."""
+    file = cur.proto.name
+    yield from check_fields(cur.proto, name, node, old)
+    yield from _deleted_oneofs(file, name, node, old)
+    now, was = _message_reserved(node.proto), _message_reserved(old)
+    yield from _reserved(file, f'message "{name}"', node.path, now, was, "RESERVED_MESSAGE")
+
+
+def _deleted_oneofs(
+    file: str, name: str, node: Node[d.DescriptorProto], old: d.DescriptorProto
+) -> Iterator[Break]:
+    left = {oneof.name for oneof in node.proto.oneof_decl}
+    synthetic = _synthetic_oneofs(old)
+    for i, oneof in enumerate(old.oneof_decl):
+        if oneof.name not in left and i not in synthetic:
+            message = f'Previously present oneof "{oneof.name}" on message "{name}" was deleted.'
+            yield Break("ONEOF_NO_DELETE", message, file, node.path)
+
+
+def _synthetic_oneofs(message: d.DescriptorProto) -> set[int]:
+    # proto3 `optional` wraps each field in a oneof of its own that no code can name.
+    return {f.oneof_index for f in message.field if f.proto3_optional}
+
+
+def check_enum(
+    file: str, name: str, node: Node[d.EnumDescriptorProto], old: d.EnumDescriptorProto
+) -> Iterator[Break]:
+    """The breaks of one enum present in both versions: values by number, reserved."""
+    names = _value_names(node.proto)
+    reserved = _enum_reserved(node.proto).ranges
+    for number, old_names in sorted(_value_names(old).items()):
+        if number not in names:
+            yield _value_deleted(file, name, node, number, old_names, reserved)
+        elif not old_names <= names[number]:
+            change = f'from "{_join(old_names)}" to "{_join(names[number])}"'
+            message = f'Enum value "{number}" on enum "{name}" changed name {change}.'
+            yield Break("ENUM_VALUE_SAME_NAME", message, file, _value_path(node, number))
+    now, was = _enum_reserved(node.proto), _enum_reserved(old)
+    yield from _reserved(file, f'enum "{name}"', node.path, now, was, "RESERVED_ENUM")
+
+
+def _value_deleted(
+    file: str,
+    name: str,
+    node: Node[d.EnumDescriptorProto],
+    number: int,
+    old_names: set[str],
+    reserved: _Ranges,
+) -> Break:
+    message = f'Previously present enum value "{number}" ("{_join(old_names)}") on enum "{name}"'
+    if reserved.contains(number):
+        return Break("ENUM_VALUE_NO_DELETE", message + " was deleted.", file, node.path)
+    message += f' was deleted without reserving the number "{number}".'
+    return Break("ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED", message, file, node.path)
+
+
+def _value_names(enum: d.EnumDescriptorProto) -> dict[int, set[str]]:
+    # allow_alias gives one number several names; each must survive.
+    names: dict[int, set[str]] = {}
+    for value in enum.value:
+        names.setdefault(value.number, set()).add(value.name)
+    return names
+
+
+def _value_path(node: Node[d.EnumDescriptorProto], number: int) -> Path:
+    index = next(i for i, value in enumerate(node.proto.value) if value.number == number)
+    return (*node.path, ENUM_VALUE, index, VALUE_NAME)
+
+
+def _join(names: set[str]) -> str:
+    return ", ".join(sorted(names))
+
+
+def check_service(
+    file: str, name: str, node: Node[d.ServiceDescriptorProto], old: d.ServiceDescriptorProto
+) -> Iterator[Break]:
+    """The breaks of one service present in both versions: rpcs and their signatures."""
+    methods = {method.name: i for i, method in enumerate(node.proto.method)}
+    for method in old.method:
+        if method.name not in methods:
+            message = f'Previously present RPC "{method.name}" on service "{name}" was deleted.'
+            yield Break("RPC_NO_DELETE", message, file, node.path)
+            continue
+        i = methods[method.name]
+        path = (*node.path, SERVICE_METHOD, i)
+        yield from _rpc(file, f'RPC "{method.name}" on service "{name}"', path, node, method)
+
+
+def _rpc(
+    file: str,
+    what: str,
+    path: Path,
+    node: Node[d.ServiceDescriptorProto],
+    old: d.MethodDescriptorProto,
+) -> Iterator[Break]:
+    new = node.proto.method[path[-1]]
+    pairs = (
+        ("RPC_SAME_REQUEST_TYPE", "request type", METHOD_INPUT, old.input_type, new.input_type),
+        (
+            "RPC_SAME_RESPONSE_TYPE",
+            "response type",
+            METHOD_OUTPUT,
+            old.output_type,
+            new.output_type,
+        ),
+    )
+    for rule, noun, step, before, after in pairs:
+        if before != after:
+            change = f'from "{before.lstrip(".")}" to "{after.lstrip(".")}"'
+            yield Break(rule, f"{what} changed {noun} type {change}.", file, (*path, step))
+    flags = (
+        ("RPC_SAME_CLIENT_STREAMING", "client", METHOD_CLIENT, "client_streaming"),
+        ("RPC_SAME_SERVER_STREAMING", "server", METHOD_SERVER, "server_streaming"),
+    )
+    for rule, side, step, attribute in flags:
+        before_flag, after_flag = getattr(old, attribute), getattr(new, attribute)
+        if before_flag != after_flag:
+            change = f"from {_streaming(before_flag)} to {_streaming(after_flag)}"
+            yield Break(rule, f"{what} changed {side} streaming {change}.", file, (*path, step))
+
+
+def _streaming(flag: bool) -> str:
+    return "streaming" if flag else "unary"
+
+
+class _Ranges:
+    """A union of end-exclusive number ranges, for "is this number reserved" questions."""
+
+    def __init__(self, ranges: list[tuple[int, int]]) -> None:
+        self.ranges = ranges
+
+    def contains(self, number: int) -> bool:
+        return any(start <= number < end for start, end in self.ranges)
+
+    def covers(self, start: int, end: int) -> bool:
+        # Walk the sorted ranges from `start`; a gap before `end` means not covered, so a
+        # range that grew or was split in two still counts as kept.
+        for low, high in sorted(self.ranges):
+            if low <= start < high:
+                start = high
+        return start >= end
+
+
+@dataclass(frozen=True)
+class _Reserved:
+    """What a message or enum reserves, and its members, in one shape for both."""
+
+    ranges: _Ranges
+    names: frozenset[str]
+    members: tuple[tuple[int, str], ...]  # (number, name) of each field or value, in order
+    kind: str  # "Field" or "Enum value"
+    step: int  # the SourceCodeInfo step from the parent to a member
+
+
+def _message_reserved(message: d.DescriptorProto) -> _Reserved:
+    ranges = _Ranges([(r.start, r.end) for r in message.reserved_range])
+    members = tuple((f.number, f.name) for f in message.field)
+    return _Reserved(ranges, frozenset(message.reserved_name), members, "Field", MSG_FIELD)
+
+
+def _enum_reserved(enum: d.EnumDescriptorProto) -> _Reserved:
+    # Enum reserved ranges are end-inclusive in descriptors, message ones end-exclusive.
+    ranges = _Ranges([(r.start, r.end + 1) for r in enum.reserved_range])
+    members = tuple((v.number, v.name) for v in enum.value)
+    return _Reserved(ranges, frozenset(enum.reserved_name), members, "Enum value", ENUM_VALUE)
+
+
+def _reserved(
+    file: str, what: str, at: Path, now: _Reserved, was: _Reserved, rule: str
+) -> Iterator[Break]:
+    for start, end in was.ranges.ranges:
+        if not now.ranges.covers(start, end):
+            message = (
+                f'Previously present reserved range "{start} to {end - 1}" on {what} was deleted.'
+            )
+            yield Break(rule + "_NO_DELETE", message, file, at)
+    for name in sorted(was.names - now.names):
+        message = f'Previously present reserved name "{name}" on {what} was deleted.'
+        yield Break(rule + "_NO_DELETE", message, file, at)
+    yield from _reuse(file, what, at, now, was, rule)
+
+
+def _reuse(
+    file: str, what: str, at: Path, now: _Reserved, was: _Reserved, rule: str
+) -> Iterator[Break]:
+    # protoc forbids reserved numbers and names in use, so reuse always comes with a deleted
+    # reservation; this finding points at the member that took it.
+    for i, (number, name) in enumerate(now.members):
+        if was.ranges.contains(number) or name in was.names:
+            message = (
+                f'{now.kind} "{number}" with name "{name}" on {what} '
+                "uses a number or name reserved in the previous version."
+            )
+            yield Break(rule + "_NO_REUSE", message, file, (*at, now.step, i))
