@@ -88,9 +88,10 @@ def _changed(file: d.FileDescriptorProto, what: str, path: Path, pair: _Pair) ->
         yield Break("FIELD_SAME_TYPE", f"{what} changed type {change}.", file.name, (*path, step))
     oneofs = _oneof(pair.old_owner, old), _oneof(pair.new_owner, new)
     if oneofs[0] != oneofs[1]:
-        message = f"{what} moved {_where(oneofs[0])} to {_where(oneofs[1])}."
+        message = f"{what} moved from {_where(oneofs[0])} to {_where(oneofs[1])}."
         yield Break("FIELD_SAME_ONEOF", message, file.name, (*path, FIELD_ONEOF))
-    elif _cardinality(old, file) != _cardinality(new, file):
+    # Moving into or out of a oneof also changes presence; buf reports both, and so do we.
+    if _cardinality(old, file) != _cardinality(new, file):
         change = f'from "{_cardinality(old, file)}" to "{_cardinality(new, file)}"'
         message = f"{what} changed cardinality {change}."
         yield Break("FIELD_SAME_CARDINALITY", message, file.name, (*path, FIELD_LABEL))
@@ -125,7 +126,7 @@ def _cardinality(field: F, file: d.FileDescriptorProto) -> str:
         return "required"
     if presence == _FEATURES.IMPLICIT:
         return "optional with implicit presence"
-    return "optional"
+    return "optional with explicit presence"
 
 
 def _presence(field: F, file: d.FileDescriptorProto) -> int:

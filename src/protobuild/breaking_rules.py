@@ -235,7 +235,7 @@ def _rpc(
     for rule, noun, step, before, after in pairs:
         if before != after:
             change = f'from "{before.lstrip(".")}" to "{after.lstrip(".")}"'
-            yield Break(rule, f"{what} changed {noun} type {change}.", file, (*path, step))
+            yield Break(rule, f"{what} changed {noun} {change}.", file, (*path, step))
     flags = (
         ("RPC_SAME_CLIENT_STREAMING", "client", METHOD_CLIENT, "client_streaming"),
         ("RPC_SAME_SERVER_STREAMING", "server", METHOD_SERVER, "server_streaming"),
