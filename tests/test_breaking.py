@@ -29,7 +29,7 @@ from protobuild.breaking import (
     format_findings,
     load_descriptor_set,
 )
-from tests.breaking import CASES, build
+from tests.breaking import BASE, build_case, case_names
 
 Sets = dict[str, tuple[descriptor_pb2.FileDescriptorSet, descriptor_pb2.FileDescriptorSet]]
 API = "acme/v1/api.proto"
@@ -356,11 +356,7 @@ def sets(tmp_path_factory: pytest.TempPathFactory) -> Sets:
     """Every pair compiled once: case -> (before, after)."""
     out = tmp_path_factory.mktemp("sets")
     return {
-        case: (
-            build(CASES / case / "before", out / f"{case}.before.binpb"),
-            build(CASES / case / "after", out / f"{case}.after.binpb"),
-        )
-        for case in EXPECTED
+        case: (build_case(case, "before", out), build_case(case, "after", out)) for case in EXPECTED
     }
 
 
@@ -375,8 +371,7 @@ def test_pair(case: str, sets: Sets) -> None:
 
 
 def test_every_pair_has_expectations() -> None:
-    on_disk = {p.name for p in CASES.iterdir() if (p / "before").is_dir()}
-    assert on_disk == set(EXPECTED)
+    assert case_names() == sorted(EXPECTED)
 
 
 def test_every_rule_has_a_pair() -> None:
@@ -538,7 +533,7 @@ def test_buf_agrees(tmp_path_factory: pytest.TempPathFactory, sets: Sets) -> Non
 
 def test_buf_image_imports_are_left_out(tmp_path: Path) -> None:
     buf = _buf()
-    root = CASES / "file_no_delete" / "before"
+    root = BASE
     argv = [buf, "build", str(root), "-o", str(tmp_path / "image.binpb")]
     done = subprocess.run([*argv, "--path", str(root / API)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
