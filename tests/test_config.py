@@ -82,7 +82,7 @@ def test_toml_syntax_error_has_line_and_column() -> None:
 def test_unknown_top_level_key_suggests_the_near_miss() -> None:
     assert error("verison = 1\n" + BASE) == (
         "/p/Protobuild.toml:1:1: unknown key 'verison'; did you mean 'version'? allowed: "
-        "version, output, roots, includes, generators, overrides, packages"
+        "version, output, roots, includes, generators, overrides, packages, descriptors, breaking"
     )
 
 

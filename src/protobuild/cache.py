@@ -14,7 +14,7 @@ ever a hint: a corrupt, foreign or unreadable cache is ignored, never trusted.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
+import importlib.util
 import json
 import os
 import sys
@@ -33,6 +33,8 @@ _FORMAT = 2
 # A file modified less than this before the cache was written may share its mtime with an
 # edit made right after (coarse file system clocks); such files are always hashed.
 _RACY_NS = 2_000_000_000
+# The packages whose installed version shapes the output (toolchain.DISTRIBUTIONS and jinja2).
+_TOOLCHAIN_MODULES = ("grpc_tools", "google.protobuf", "mypy_protobuf", "jinja2")
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ def key(config: Config) -> str:
     """The digest of every input of `config`'s output (see the module docstring)."""
     digest = hashlib.sha256(f"protobuild-cache {_FORMAT}\n".encode())
     _add(digest, "config", config.path.read_bytes())
-    _add(digest, "versions", toolchain.versions_line().encode())
+    _add(digest, "toolchain", _toolchain_stamp().encode())
     _add(digest, "python", sys.version.encode())
     for index, root in enumerate(config.roots):
         _add_tree(digest, f"root{index}:{root.prefix}", root.path)
@@ -83,16 +85,24 @@ def lookup(config: Config, cache_key: str) -> int | None:
     entry = _load(config)
     if entry is None or entry.key != cache_key:
         return None
+    started_ns = time.time_ns()
     root = str(config.output.dir)
-    present = set(_walk(root))
+    present = set(_walk(root)) | {p for p in entry.files if _exists_outside(root, p)}
     for path in present - set(entry.files):
         if not _is_marker(path) and _is_generated(os.path.join(root, path)):
             return None
+    racy = 0
     for path, recorded in entry.files.items():
         if path not in present:
             return None
-        if not _is_marker(path) and not _unchanged(root, path, recorded, entry.written_ns):
+        if _is_marker(path):
+            continue
+        verdict = _unchanged(root, path, recorded, entry.written_ns)
+        if verdict is None:
             return None
+        racy += verdict
+    if racy:
+        _refresh(config, entry, started_ns)
     return len(entry.files)
 
 
@@ -111,7 +121,12 @@ def store(
         path: _record(root, path, content, known_equal=path not in skip)
         for path, content in sorted(files.items())
     }
-    state = {"format": _FORMAT, "key": cache_key, "written_ns": written_ns, "files": recorded}
+    _save(
+        config, {"format": _FORMAT, "key": cache_key, "written_ns": written_ns, "files": recorded}
+    )
+
+
+def _save(config: Config, state: dict[str, object]) -> None:
     directory = config.base_dir / DIRECTORY
     try:
         directory.mkdir(exist_ok=True)
@@ -132,20 +147,40 @@ def _record(root: str, path: str, content: bytes, known_equal: bool) -> list[obj
     return [digest, found.st_size, found.st_mtime_ns]
 
 
-def _unchanged(root: str, path: str, recorded: Recorded, written_ns: int) -> bool:
+def _unchanged(root: str, path: str, recorded: Recorded, written_ns: int) -> int | None:
+    """None if the file changed; else 0, or 1 when it had to be hashed to tell."""
     full = os.path.join(root, path)
     try:
         found = os.stat(full)
     except OSError:
-        return False
+        return None
     same_stat = (found.st_size, found.st_mtime_ns) == (recorded.size, recorded.mtime_ns)
     if same_stat and found.st_mtime_ns < written_ns - _RACY_NS:
-        return True
+        return 0
     try:
         with open(full, "rb") as handle:
-            return _digest(handle.read()) == recorded.digest
+            return 1 if _digest(handle.read()) == recorded.digest else None
     except OSError:
-        return False
+        return None
+
+
+def _refresh(config: Config, entry: Entry, verified_ns: int) -> None:
+    """Record the stats just verified by hashing, as of `verified_ns`, so that the next run
+    trusts them without reading the files (what git does for "racily clean" entries)."""
+    root = str(config.output.dir)
+    files = {}
+    for path, recorded in entry.files.items():
+        try:
+            found = os.stat(os.path.join(root, path))
+        except OSError:
+            return
+        files[path] = [recorded.digest, found.st_size, found.st_mtime_ns]
+    _save(config, {"format": _FORMAT, "key": entry.key, "written_ns": verified_ns, "files": files})
+
+
+def _exists_outside(root: str, path: str) -> bool:
+    # API snapshots may live outside the output directory, where the walk does not look.
+    return path.startswith("../") and os.path.isfile(os.path.join(root, path))
 
 
 def _walk(root: str) -> list[str]:
@@ -216,10 +251,29 @@ def _template_dirs(config: Config) -> list[Path]:
 
 
 def _version(name: str) -> str:
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
         return "missing"
+
+
+def _toolchain_stamp() -> str:
+    """Where each toolchain package is installed and when: a reinstall or upgrade changes it.
+
+    Cheaper than asking importlib.metadata for versions (which costs more than the rest of a
+    warm run), and enough for a cache that never leaves this machine.
+    """
+    parts = []
+    for module in _TOOLCHAIN_MODULES:
+        spec = importlib.util.find_spec(module)
+        origin = spec.origin if spec is not None and spec.origin else ""
+        stamp = os.stat(origin) if origin else None
+        parts.append(
+            f"{module}={origin}:{stamp.st_size if stamp else 0}:{stamp.st_mtime_ns if stamp else 0}"
+        )
+    return ";".join(parts)
 
 
 def _digest(content: bytes) -> str:

@@ -7,6 +7,7 @@ grpcio-tools, protobuf or mypy-protobuf) is reported as such instead of as a wal
 from __future__ import annotations
 
 import difflib
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,16 +27,18 @@ class Drift:
     paths: tuple[str, ...]
 
 
-def toolchain_drift(changes: Changes) -> Drift | None:
-    """The drift behind `changes`, when every changed file was made by other versions."""
-    installed = toolchain.versions_line()
+def toolchain_drift(tree: OutputTree, changes: Changes) -> Drift | None:
+    """The drift behind `changes`: changed files whose header names other versions (of the
+    toolchain or of the templates) than the same file would have now."""
     if not changes.changed or changes.current is None:
         return None
-    found = {toolchain.header_versions(changes.current[p]) for p in changes.changed}
-    drifted = sorted(v for v in found if v is not None and v != installed)
-    if not drifted:
-        return None
-    return Drift(drifted[0], installed, changes.changed)
+    wanted = tree.by_path()
+    for path in changes.changed:
+        committed = toolchain.header_versions(changes.current[path])
+        now = toolchain.header_versions(wanted[path])
+        if committed is not None and now is not None and committed != now:
+            return Drift(committed, now, changes.changed)
+    return None
 
 
 def report(tree: OutputTree, changes: Changes, fix: str, display: Path) -> str:
@@ -48,7 +51,7 @@ def report(tree: OutputTree, changes: Changes, fix: str, display: Path) -> str:
     lines += _listing("changed", changes.changed)
     lines += _listing("missing", changes.added)
     lines += _listing("stale", changes.stale)
-    drift = toolchain_drift(changes)
+    drift = toolchain_drift(tree, changes)
     if drift is not None:
         lines += [
             "the committed files were generated with other versions:",
@@ -74,9 +77,8 @@ def _diffs(tree: OutputTree, changes: Changes, root: str) -> list[str]:
     for path in (*changes.changed, *changes.added, *changes.stale):
         before = _text(current.get(path, b""))
         after = _text(wanted.get(path, b""))
-        diff = list(
-            difflib.unified_diff(before, after, f"a/{root}/{path}", f"b/{root}/{path}", n=2)
-        )
+        shown = posixpath.normpath(f"{root}/{path}")
+        diff = list(difflib.unified_diff(before, after, f"a/{shown}", f"b/{shown}", n=2))
         lines += [line.rstrip("\n") for line in diff[:MAX_DIFF_LINES]]
         if len(diff) > MAX_DIFF_LINES:
             lines.append(f"... {len(diff) - MAX_DIFF_LINES} more diff lines for {path}")

@@ -16,7 +16,8 @@ from typing import TextIO
 
 from protobuild.errors import InternalError, ProtobuildError
 
-COMMANDS = ("generate", "check", "explain")
+COMMANDS = ("generate", "check", "explain", "breaking")
+FORMATS = ("text", "json", "github")
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 4
 
 
@@ -30,6 +31,8 @@ class Arguments:
     dry_run: bool
     paths: tuple[Path, ...]
     config_given: bool
+    against: Path | None = None
+    format: str = "text"
 
 
 def entry() -> None:
@@ -68,6 +71,10 @@ def _run(args: Arguments, out: TextIO, err: TextIO) -> int:
     if args.command == "explain":
         out.write(commands.explain(args.config, args.paths))
         return EXIT_OK
+    if args.command == "breaking" and args.against is not None:
+        text, broken = commands.breaking(args.config, args.against, args.format)
+        out.write(text)
+        return EXIT_STALE if broken else EXIT_OK
     if args.command == "check":
         text, stale = commands.check(args.config, _fix_command(args))
         (out if stale else err if not args.quiet else _Null()).write(text)
@@ -112,6 +119,8 @@ def _parse(argv: list[str]) -> Arguments:
         dry_run=getattr(namespace, "dry_run", False),
         paths=tuple(Path(p) for p in getattr(namespace, "paths", ())),
         config_given=namespace.file is not None,
+        against=Path(namespace.against) if getattr(namespace, "against", None) else None,
+        format=getattr(namespace, "format", "text"),
     )
 
 
@@ -161,6 +170,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", parents=[common], help="exit 1 if generated code is not current")
     explain = sub.add_parser("explain", parents=[common], help="show roots, modules and imports")
     explain.add_argument("paths", nargs="*", metavar="PROTO", help="proto files or import paths")
+    breaking = sub.add_parser(
+        "breaking", parents=[common], help="exit 1 if the protos break compatibility with FILE"
+    )
+    breaking.add_argument(
+        "--against", required=True, metavar="FILE", help="a descriptor snapshot or binary set"
+    )
+    breaking.add_argument("--format", choices=FORMATS, default="text", help="output format")
     return parser
 
 

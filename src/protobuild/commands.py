@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal, cast
 
 from protobuild import pipeline
 from protobuild.resolve import Plan, ProtoFile
@@ -40,6 +41,17 @@ def check(config: Path, fix: str) -> tuple[str, bool]:
         return f"protobuild check: {outcome.file_count} generated files are current\n", False
     report = check_stage.report(outcome.built_tree(), outcome.changes, fix, Path.cwd())
     return report, True
+
+
+def breaking(config: Path, against: Path, fmt: str) -> tuple[str, bool]:
+    """(findings as text, anything broken?) for `protobuild breaking`."""
+    from protobuild.breaking import format_findings
+
+    plan, findings = pipeline.breaking(config, against)
+    sources = {proto.import_path: _shown(proto.source) for proto in plan.files}
+    style = cast("Literal['text', 'json', 'github']", fmt)  # argparse allowed only these
+    shown = format_findings(findings, style, lambda path: sources.get(path, path))
+    return shown, bool(findings)
 
 
 def explain(config: Path, wanted: Sequence[Path]) -> str:

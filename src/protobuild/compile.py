@@ -80,6 +80,18 @@ def compile_plan(plan: Plan) -> Compiled:
     return Compiled(tuple(sorted(files, key=lambda f: f.path)), fds.SerializeToString())
 
 
+def descriptor_set(plan: Plan) -> descriptor_pb2.FileDescriptorSet:
+    """Every file of `plan` and its imports, with source info, from one protoc run that
+    generates nothing (for comparisons, where no code is needed)."""
+    with tempfile.TemporaryDirectory(prefix="protobuild-") as tmp:
+        code, errors = run_protoc(protoc_argv(plan, plan.files, (), Path(tmp)))
+        if code != 0:
+            raise _protoc_error(errors, plan.files)
+        return descriptor_pb2.FileDescriptorSet.FromString(
+            (Path(tmp) / "descriptors.binpb").read_bytes()
+        )
+
+
 def protoc_groups(files: Sequence[ProtoFile]) -> dict[tuple[str, ...], list[ProtoFile]]:
     """Files by their set of builtin generators: each group is one protoc run."""
     groups: dict[tuple[str, ...], list[ProtoFile]] = {}

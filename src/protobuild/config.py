@@ -47,7 +47,19 @@ GENERATOR_OPTIONS: Mapping[str, Mapping[str, type]] = {
 }
 GRPC_FLAVOURS = ("both", "sync", "async")
 
-_TOP_KEYS = ("version", "output", "roots", "includes", "generators", "overrides", "packages")
+_TOP_KEYS = (
+    "version",
+    "output",
+    "roots",
+    "includes",
+    "generators",
+    "overrides",
+    "packages",
+    "descriptors",
+    "breaking",
+)
+_DESCRIPTOR_KEYS = ("prefix", "target", "exclude", "source_info")
+_IGNORE_KEYS = ("rule", "files", "reason")
 _OUTPUT_KEYS = ("dir", "package", "init_files", "py_typed")
 _ROOT_KEYS = ("path", "prefix", "python_package")
 _INCLUDE_KEYS = ("before", "after", "distributions")
@@ -86,6 +98,25 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    """A `[[descriptors]]` entry: an API snapshot of the files under `prefix`."""
+
+    prefix: str
+    target: Path
+    exclude: tuple[str, ...] = ()
+    source_info: bool = False
+
+
+@dataclass(frozen=True)
+class BreakingIgnore:
+    """A breaking-change rule switched off for some files, and why."""
+
+    rule: str
+    files: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
 class Output:
     """Where generated code goes and which Python package that directory is."""
 
@@ -108,6 +139,8 @@ class Config:
     generators: tuple[Generator, ...] = ()
     overrides: tuple[Override, ...] = ()
     packages: tuple[tuple[str, str], ...] = ()
+    snapshots: tuple[Snapshot, ...] = ()
+    breaking_ignores: tuple[BreakingIgnore, ...] = ()
 
     @property
     def base_dir(self) -> Path:
@@ -180,6 +213,8 @@ class _Decoder:
             generators=self._generators(data.get("generators", {}), "generators"),
             overrides=self._overrides(data),
             packages=self._packages(data),
+            snapshots=self._snapshots(data),
+            breaking_ignores=self._breaking(data),
         )
 
     # -- sections ---------------------------------------------------------------------------
@@ -281,6 +316,53 @@ class _Decoder:
             generators = self._generators(entry["generators"], f"{key}.generators")
             found.append(Override(files, generators))
         return tuple(found)
+
+    def _snapshots(self, data: dict[str, Any]) -> tuple[Snapshot, ...]:
+        found = []
+        for i, entry in enumerate(self._array_of_tables(data, "descriptors")):
+            key = f"descriptors[{i}]"
+            self._keys(entry, _DESCRIPTOR_KEYS, key)
+            if "prefix" not in entry:
+                raise self.error(f'{key}.prefix is required ("" for every file)', key)
+            found.append(
+                Snapshot(
+                    prefix=self._string(entry, f"{key}.prefix").strip("/"),
+                    target=self._dir(self._string(entry, f"{key}.target", required=True)),
+                    exclude=self._strings(entry, f"{key}.exclude"),
+                    source_info=self._bool(entry, f"{key}.source_info", default=False),
+                )
+            )
+        targets = [s.target for s in found]
+        if len(set(targets)) != len(targets):
+            raise self.error("descriptors: two entries write the same target", "descriptors")
+        return tuple(found)
+
+    def _breaking(self, data: dict[str, Any]) -> tuple[BreakingIgnore, ...]:
+        table = self._table(data, "breaking", ("ignore",))
+        found = []
+        for i, entry in enumerate(self._array_of_tables(table, "ignore")):
+            key = f"breaking.ignore[{i}]"
+            self._keys(entry, _IGNORE_KEYS, key)
+            rule = self._string(entry, f"{key}.rule", required=True)
+            reason = self._string(entry, f"{key}.reason", required=True)
+            files = self._strings(entry, f"{key}.files") or ("**",)
+            found.append(BreakingIgnore(rule, files, reason))
+        if found:
+            self._known_rules(found)
+        return tuple(found)
+
+    def _known_rules(self, ignores: list[BreakingIgnore]) -> None:
+        from protobuild.breaking import RULES  # only configs that use it pay for the import
+
+        for i, ignore in enumerate(ignores):
+            if ignore.rule not in RULES:
+                near = difflib.get_close_matches(ignore.rule, list(RULES), n=1)
+                hint = f"; did you mean {near[0]!r}?" if near else ""
+                raise self.error(
+                    f"breaking.ignore[{i}].rule: unknown rule {ignore.rule!r}{hint} "
+                    "(docs/breaking.md lists them)",
+                    f"breaking.ignore[{i}].rule",
+                )
 
     def _packages(self, data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         table = data.get("packages", {})
@@ -385,15 +467,17 @@ def _find_key(lines: list[str], key: str) -> tuple[int, int]:
     """
     parts = [p for p in re.split(r"\.(?![^\[]*\])", key) if p]
     names: list[str] = []
-    line = 0  # 1-based line of the innermost table header found, 0 for the top level
+    line, matched = 0, 0  # the innermost table header found, and how many parts it covers
     for depth, part in enumerate(parts):
         name, index = _split_index(part)
         names.append(name)
         header = _find_header(lines, ".".join(names), index, line)
-        if header is None:
-            return _find_inline(lines, [_split_index(p)[0] for p in parts[depth:]], line)
-        line = header + 1
-    return line, 1 if line else 0
+        if header is not None:
+            line, matched = header + 1, depth + 1
+    rest = [_split_index(p)[0] for p in parts[matched:]]
+    if not rest:
+        return line, 1 if line else 0
+    return _find_inline(lines, rest, line)
 
 
 def _split_index(part: str) -> tuple[str, int]:

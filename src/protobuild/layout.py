@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import posixpath
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -27,11 +28,18 @@ if TYPE_CHECKING:
 TYPED_GENERATORS = ("pyi", "mypy", "mypy_grpc", "services")
 
 
-def lay_out(plan: Plan, compiled: Compiled, rendered: Mapping[str, str]) -> OutputTree:
+def lay_out(
+    plan: Plan,
+    compiled: Compiled,
+    rendered: Mapping[str, tuple[str, str]],
+    snapshots: bool = True,
+) -> OutputTree:
     """The output tree for `plan` from its compiled and rendered files.
 
-    `rendered` maps paths relative to the output directory to text (the render stage's
-    output). Raises CompileError when two generators produce the same path.
+    `rendered` maps paths relative to the output directory to (text, digest of the templates
+    that rendered it). With `snapshots`, the `[[descriptors]]` targets are part of the tree,
+    at paths relative to the output directory (outside it, they start with `../`).
+    Raises CompileError when two generators produce the same path.
     """
     modules = plan.module_map()
     work = [(relative_dir(plan, modules[g.proto]), g) for g in compiled.files]
@@ -42,14 +50,32 @@ def lay_out(plan: Plan, compiled: Compiled, rendered: Mapping[str, str]) -> Outp
         _claim(owners, output.path, f"{generated.generator} for {generated.proto}")
         files[output.path] = output
     sources = _sources_by_stem(plan)
-    for path, text in sorted(rendered.items()):
+    for path, (text, templates) in sorted(rendered.items()):
         _claim(owners, path, "the services templates")
-        content = toolchain.header(_rendered_sources(sources, path)) + text
+        header = toolchain.header(_rendered_sources(sources, path), f"templates {templates}")
+        content = header + text
         files[path] = OutputFile(path, content.encode("utf-8"))
     for extra in _package_files(plan, files, compiled):
         _claim(owners, extra.path, "the output settings")
         files[extra.path] = extra
+    for snapshot in _snapshot_files(plan, compiled) if snapshots else ():
+        _claim(owners, snapshot.path, "[[descriptors]]")
+        files[snapshot.path] = snapshot
     return OutputTree(plan.config.output.dir, tuple(files[p] for p in sorted(files)))
+
+
+def _snapshot_files(plan: Plan, compiled: Compiled) -> Iterable[OutputFile]:
+    """Each `[[descriptors]]` target: a text-format FileDescriptorSet behind the header."""
+    if not plan.config.snapshots:
+        return
+    from protobuild.descriptors import snapshot
+
+    fds = compiled.descriptor_set()
+    for entry in plan.config.snapshots:
+        text = snapshot(fds, entry.prefix, entry.exclude, entry.source_info)
+        header = toolchain.header(f"the protos under {entry.prefix or 'every root'}")
+        path = os.path.relpath(entry.target, plan.config.output.dir).replace(os.sep, "/")
+        yield OutputFile(path, (header + text).encode("utf-8"))
 
 
 def module_renames(plan: Plan) -> dict[str, str]:

@@ -20,6 +20,7 @@ from protobuild.resolve import Plan
 from protobuild.tree import Changes, OutputTree, compare
 
 if TYPE_CHECKING:
+    from protobuild.breaking import Finding
     from protobuild.compile import Compiled
 
 
@@ -65,7 +66,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
         if count is not None:
             return Outcome(cfg.output.dir, count, Changes(cfg.output.dir), None)
     selected = _select(resolve.resolve(cfg), only)
-    output = _build_tree(selected)
+    output = _build_tree(selected, snapshots=not only)
     changes = compare(output, prune=not only)
     commands = _commands(selected)
     return Outcome(output.root, len(output.files), changes, output, commands, cfg, cache_key)
@@ -96,12 +97,23 @@ def _remember(outcome: Outcome, differing: Sequence[str] = ()) -> None:
         cache.store(outcome.config, outcome.cache_key, outcome.tree.by_path(), differing)
 
 
-def _build_tree(plan: Plan) -> OutputTree:
+def _build_tree(plan: Plan, snapshots: bool) -> OutputTree:
     from protobuild import layout
     from protobuild.compile import compile_plan
 
     compiled = compile_plan(plan)
-    return layout.lay_out(plan, compiled, _render(plan, compiled))
+    return layout.lay_out(plan, compiled, _render(plan, compiled), snapshots)
+
+
+def breaking(config_path: Path, against: Path) -> tuple[Plan, list[Finding]]:
+    """Compare the current protos with the descriptor set in `against`: what breaks."""
+    from protobuild.breaking import Ignore, compare, load_descriptor_set
+    from protobuild.compile import descriptor_set
+
+    current_plan = plan(config_path)
+    previous = load_descriptor_set(against)
+    ignores = [Ignore(i.rule, i.files, i.reason) for i in current_plan.config.breaking_ignores]
+    return current_plan, compare(descriptor_set(current_plan), previous, ignores)
 
 
 def _select(plan: Plan, only: Sequence[Path]) -> Plan:
@@ -119,7 +131,7 @@ def _is_within(path: Path, prefix: Path) -> bool:
     return path == prefix or prefix in path.parents
 
 
-def _render(plan: Plan, compiled: Compiled) -> dict[str, str]:
+def _render(plan: Plan, compiled: Compiled) -> dict[str, tuple[str, str]]:
     groups: dict[Generator, list[str]] = {}
     for proto in plan.files:
         for generator in proto.generators:
@@ -127,17 +139,18 @@ def _render(plan: Plan, compiled: Compiled) -> dict[str, str]:
                 groups.setdefault(generator, []).append(proto.import_path)
     if not groups:
         return {}
-    from protobuild.render import render_services
+    from protobuild.render import render_services, template_digest
 
     fds = compiled.descriptor_set()
     modules = _all_modules(plan, [f.name for f in fds.file])
-    rendered: dict[str, str] = {}
+    rendered: dict[str, tuple[str, str]] = {}
     for generator, targets in groups.items():
         templates = generator.option("templates", "")
         template_dir = Path(str(templates)) if templates else None
-        rendered.update(
-            render_services(fds, targets, modules, plan.config.output.package, template_dir)
-        )
+        digest = template_digest(template_dir)
+        package = plan.config.output.package
+        output = render_services(fds, targets, modules, package, template_dir)
+        rendered.update({path: (text, digest) for path, text in output.items()})
     return rendered
 
 

@@ -10,7 +10,6 @@ instead of as protoc's bare "not found".
 
 from __future__ import annotations
 
-import importlib.metadata
 import importlib.util
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -284,6 +283,8 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
 
 
 def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[str, str]]:
+    import importlib.metadata
+
     try:
         dist = importlib.metadata.distribution(name)
     except importlib.metadata.PackageNotFoundError:
@@ -345,6 +346,8 @@ def _suggest(path: str, sources: Mapping[str, object]) -> str:
 
 
 def _distribution_shipping(path: str) -> str | None:
+    import importlib.metadata
+
     for dist in importlib.metadata.distributions():
         if any(str(f) == path for f in dist.files or ()):
             return str(dist.metadata["Name"])

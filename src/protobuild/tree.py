@@ -67,11 +67,13 @@ def compare(tree: OutputTree, prune: bool = True) -> Changes:
     existing = dict(generated_files(tree.root))
     added, changed = [], []
     for path, content in wanted.items():
-        current = existing.get(path)
+        current = existing.get(path) if not is_outside(path) else _outside(tree.root, path)
+        if current is not None:
+            existing.setdefault(path, current)
         if current is None and (tree.root / path).is_file():
             if path in _KEEP_IF_PRESENT:
                 continue
-            raise _foreign(tree.root / path)
+            raise _foreign(Path(os.path.normpath(tree.root / path)))
         if current is None:
             added.append(path)
         elif current != content:
@@ -81,10 +83,20 @@ def compare(tree: OutputTree, prune: bool = True) -> Changes:
     return Changes(tree.root, tuple(added), tuple(changed), tuple(stale), current_bytes)
 
 
+def is_outside(path: str) -> bool:
+    """True for tree paths outside the output directory (API snapshots elsewhere)."""
+    return path.startswith("../")
+
+
+def _outside(root: Path, path: str) -> bytes | None:
+    content = _read(os.path.join(root, path))
+    return content if content is not None and toolchain.is_generated(content) else None
+
+
 def _foreign(target: Path) -> WriteError:
     return WriteError(
         "refusing to overwrite a file protobuild did not generate (it has no protobuild "
-        "header); move it out of the output directory or delete it",
+        "header); move it away or delete it, then run again",
         Location(target),
     )
 

@@ -37,7 +37,9 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[Path, Pa
     created: list[Path] = []
     try:
         for path, content in sorted(files.items()):
-            destination = root / path
+            # Normalised: snapshot paths leave the output directory (`../api/next.pb.txt`),
+            # and `gen/pkg/..` does not exist before `gen/pkg` does.
+            destination = Path(os.path.normpath(root / path))
             created.extend(_make_dirs(destination.parent))
             staged.append((_stage(destination, content), destination))
         yield staged
