@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 $(STAMP): pyproject.toml constraints.txt fixtures/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]' -e fixtures
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,buf]' -e fixtures
 	touch $@
 
 protos: $(STAMP)
