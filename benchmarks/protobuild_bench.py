@@ -30,6 +30,8 @@ from synth import CONFIG, write_tree
 BIN = Path(sys.executable).parent
 REPOSITORY = Path(__file__).resolve().parent.parent
 RACY_WAIT = 2.1  # outputs younger than this are re-hashed by design (see cache.py)
+# Children may cache bytecode, as on a developer's machine (some sandboxes disable it).
+_ENVIRONMENT = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,9 @@ def run(argv: Sequence[str], cwd: Path) -> Sample:
     # pipe that nobody reads until the child exits would block the child forever.
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
-        child = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        child = subprocess.Popen(
+            argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors, env=_ENVIRONMENT
+        )
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
         if os.waitstatus_to_exitcode(status) != 0:
@@ -121,7 +125,7 @@ def _wkt() -> Path:
 
 
 def synthetic(base: Path, files: int) -> Tree:
-    root = base / f"synth-{files}"
+    root = base / f"synth-{files}-{len(list(base.iterdir()))}"
     root.mkdir()
     return Tree(root, write_tree(root, files))
 

@@ -7,7 +7,9 @@ modules (protobuf, grpc_tools, jinja2) are imported only when a build is needed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import gc
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,8 +103,23 @@ def _build_tree(plan: Plan, snapshots: bool) -> OutputTree:
     from protobuild import layout
     from protobuild.compile import compile_plan
 
-    compiled = compile_plan(plan)
-    return layout.lay_out(plan, compiled, _render(plan, compiled), snapshots)
+    with _without_cyclic_gc():
+        compiled = compile_plan(plan)
+        return layout.lay_out(plan, compiled, _render(plan, compiled), snapshots)
+
+
+@contextlib.contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """A build allocates millions of short-lived objects and almost no reference cycles;
+    the cyclic collector scanning the growing heap cost a fifth of a large build. Reference
+    counting still frees everything; the collector runs again afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def breaking(config_path: Path, against: Path) -> tuple[Plan, list[Finding]]:
