@@ -97,7 +97,10 @@ def test_only_changed_files_are_rewritten(current: Path, run: Run) -> None:
     os.utime(untouched, ns=(old - 10**9, old - 10**9))
     (current / "proto/acme/v1/thing.proto").write_text(THING_PROTO + "message More {}\n")
     result = run()
-    assert result.err == "protobuild: gen/pkg/: 0 added, 2 changed, 0 removed (10 files)\n"
+    assert (
+        result.err
+        == "protobuild: gen/pkg/: 0 added, 2 changed, 0 removed (10 files; 1 of 2 protos rebuilt)\n"
+    )
     assert untouched.stat().st_mtime_ns == old - 10**9
 
 

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from protobuild import toolchain
@@ -29,7 +29,7 @@ from protobuild.config import Config
 
 DIRECTORY = ".protobuild-cache"
 _STATE = "state.json"
-_FORMAT = 2
+_FORMAT = 3
 # A file modified less than this before the cache was written may share its mtime with an
 # edit made right after (coarse file system clocks); such files are always hashed.
 _RACY_NS = 2_000_000_000
@@ -49,32 +49,64 @@ class Recorded:
 
 @dataclass(frozen=True)
 class Entry:
-    """What the cache knows: the key it was written for, when, and the output files."""
+    """What the cache knows: the keys it was written for, when, and the output files."""
 
     key: str
     written_ns: int
     files: Mapping[str, Recorded]  # path relative to the output directory
+    base_key: str = ""
+    protos: Mapping[str, str] = field(default_factory=dict)  # import path -> digest
+    owners: Mapping[str, str] = field(default_factory=dict)  # output path -> import path
 
 
-def key(config: Config) -> str:
-    """The digest of every input of `config`'s output (see the module docstring)."""
-    digest = hashlib.sha256(f"protobuild-cache {_FORMAT}\n".encode())
-    _add(digest, "config", config.path.read_bytes())
-    _add(digest, "toolchain", _toolchain_stamp().encode())
-    _add(digest, "python", sys.version.encode())
-    for index, root in enumerate(config.roots):
-        _add_tree(digest, f"root{index}:{root.prefix}", root.path)
+@dataclass(frozen=True)
+class Keys:
+    """The digests of a run's inputs: everything but the source protos (`base`), each source
+    proto by import path, and the whole (`full`), which is what a cache hit must match."""
+
+    base: str
+    protos: Mapping[str, str]
+    full: str
+
+
+def keys(config: Config) -> Keys:
+    """The digests of every input of `config`'s output (see the module docstring)."""
+    base = hashlib.sha256(f"protobuild-cache {_FORMAT}\n".encode())
+    _add(base, "config", config.path.read_bytes())
+    _add(base, "toolchain", _toolchain_stamp().encode())
+    _add(base, "python", sys.version.encode())
     for label, directories in (("before", config.before), ("after", config.after)):
         for directory in directories:
-            _add_tree(digest, label, directory)
+            _add_tree(base, label, directory)
     for name in config.distributions:
-        _add(digest, "distribution", f"{name} {_version(name)}".encode())
+        _add(base, "distribution", f"{name} {_version(name)}".encode())
     for directory in (_own_code(), *_template_dirs(config)):
-        _add_tree(digest, "code", directory, suffixes=(".py", ".j2", ".jinja", ".txt"))
-    return digest.hexdigest()
+        _add_tree(base, "code", directory, suffixes=(".py", ".j2", ".jinja", ".txt"))
+    protos = _proto_digests(config)
+    full = hashlib.sha256(base.digest())
+    for import_path, digest in sorted(protos.items()):
+        _add(full, import_path, digest.encode())
+    return Keys(base.hexdigest(), protos, full.hexdigest())
 
 
-def lookup(config: Config, cache_key: str) -> int | None:
+def _proto_digests(config: Config) -> dict[str, str]:
+    """Digest of each source proto by import path (a root that is missing counts too)."""
+    found: dict[str, str] = {}
+    for index, root in enumerate(config.roots):
+        base = str(root.path)
+        found[f"<root {index} exists>"] = str(root.path.is_dir())
+        for directory, _, names in os.walk(base):
+            relative = os.path.relpath(directory, base).replace(os.sep, "/")
+            for name in names:
+                if name.endswith(".proto"):
+                    path = name if relative == "." else f"{relative}/{name}"
+                    import_path = f"{root.prefix}/{path}" if root.prefix else path
+                    with open(os.path.join(directory, name), "rb") as handle:
+                        found[import_path] = _digest(handle.read())
+    return found
+
+
+def lookup(config: Config, entry: Entry | None, cache_key: str) -> int | None:
     """The number of output files if the cache shows the disk current, else None.
 
     Like make and git, a file whose size and mtime are what the cache recorded is taken as
@@ -82,7 +114,6 @@ def lookup(config: Config, cache_key: str) -> int | None:
     to tell edits apart ("racy" files are read and hashed). Files missing from disk, and files
     with protobuild's header that the cache does not know, make the output not current.
     """
-    entry = _load(config)
     if entry is None or entry.key != cache_key:
         return None
     started_ns = time.time_ns()
@@ -106,11 +137,29 @@ def lookup(config: Config, cache_key: str) -> int | None:
     return len(entry.files)
 
 
+def carried(config: Config, entry: Entry, path: str) -> bytes | None:
+    """The bytes of output file `path` if they are still what the cache recorded."""
+    recorded = entry.files.get(path)
+    full = os.path.join(str(config.output.dir), path)
+    if recorded is None:
+        return None
+    try:
+        with open(full, "rb") as handle:
+            content = handle.read()
+    except OSError:
+        return None
+    return content if _digest(content) == recorded.digest else None
+
+
 def store(
-    config: Config, cache_key: str, files: Mapping[str, bytes], differing: Iterable[str] = ()
+    config: Config,
+    run_keys: Keys,
+    files: Mapping[str, bytes],
+    owners: Mapping[str, str],
+    differing: Iterable[str] = (),
 ) -> None:
-    """Record `files` as the output for `cache_key`; `differing` are paths whose bytes on disk
-    are known to differ from `files` (their stat is not recorded).
+    """Record `files` (and which proto owns each) as the output for `run_keys`; `differing`
+    are paths whose bytes on disk are known to differ from `files` (no stat is recorded).
 
     Failures to write are ignored: the cache is an optimisation, never a reason to fail.
     """
@@ -121,9 +170,16 @@ def store(
         path: _record(root, path, content, known_equal=path not in skip)
         for path, content in sorted(files.items())
     }
-    _save(
-        config, {"format": _FORMAT, "key": cache_key, "written_ns": written_ns, "files": recorded}
-    )
+    state = {
+        "format": _FORMAT,
+        "key": run_keys.full,
+        "base_key": run_keys.base,
+        "protos": dict(run_keys.protos),
+        "owners": dict(owners),
+        "written_ns": written_ns,
+        "files": recorded,
+    }
+    _save(config, state)
 
 
 def _save(config: Config, state: dict[str, object]) -> None:
@@ -175,7 +231,16 @@ def _refresh(config: Config, entry: Entry, verified_ns: int) -> None:
         except OSError:
             return
         files[path] = [recorded.digest, found.st_size, found.st_mtime_ns]
-    _save(config, {"format": _FORMAT, "key": entry.key, "written_ns": verified_ns, "files": files})
+    state = {
+        "format": _FORMAT,
+        "key": entry.key,
+        "base_key": entry.base_key,
+        "protos": dict(entry.protos),
+        "owners": dict(entry.owners),
+        "written_ns": verified_ns,
+        "files": files,
+    }
+    _save(config, state)
 
 
 def _exists_outside(root: str, path: str) -> bool:
@@ -201,7 +266,8 @@ def _is_generated(path: str) -> bool:
         return False
 
 
-def _load(config: Config) -> Entry | None:
+def load(config: Config) -> Entry | None:
+    """The cache entry of `config`'s project, or None when there is no usable one."""
     try:
         state = json.loads((config.base_dir / DIRECTORY / _STATE).read_bytes())
         if state["format"] != _FORMAT:
@@ -210,9 +276,22 @@ def _load(config: Config) -> Entry | None:
             str(path): Recorded(str(digest), int(size), int(mtime))
             for path, (digest, size, mtime) in state["files"].items()
         }
-        return Entry(str(state["key"]), int(state["written_ns"]), files)
+        return Entry(
+            str(state["key"]),
+            int(state["written_ns"]),
+            files,
+            str(state["base_key"]),
+            _strings(state["protos"]),
+            _strings(state["owners"]),
+        )
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # unreadable, corrupt or foreign: ignored, never trusted
+
+
+def _strings(value: object) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise TypeError("expected a table of strings")
+    return {str(k): str(v) for k, v in value.items()}
 
 
 def _add(digest: hashlib._Hash, label: str, data: bytes) -> None:

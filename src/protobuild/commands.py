@@ -27,9 +27,15 @@ def generate(config: Path, only: Sequence[Path], dry_run: bool) -> str:
     elif not dry_run:
         lines.append(
             f"protobuild: {where}/: {len(changes.added)} added, {len(changes.changed)} changed, "
-            f"{len(changes.stale)} removed ({outcome.file_count} files)"
+            f"{len(changes.stale)} removed ({outcome.file_count} files{_partial(outcome)})"
         )
     return "".join(f"{line}\n" for line in lines)
+
+
+def _partial(outcome: pipeline.Outcome) -> str:
+    if outcome.compiled_protos == outcome.total_protos:
+        return ""
+    return f"; {outcome.compiled_protos} of {outcome.total_protos} protos rebuilt"
 
 
 def check(config: Path, fix: str) -> tuple[str, bool]:

@@ -14,6 +14,7 @@ import itertools
 import os
 import posixpath
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from protobuild import parallel, toolchain
@@ -31,37 +32,57 @@ TYPED_GENERATORS = ("pyi", "mypy", "mypy_grpc", "services")
 def lay_out(
     plan: Plan,
     compiled: Compiled,
-    rendered: Mapping[str, tuple[str, str]],
+    rendered: Mapping[str, Rendered],
     snapshots: bool = True,
+    carried: Mapping[str, tuple[bytes, str]] | None = None,
 ) -> OutputTree:
     """The output tree for `plan` from its compiled and rendered files.
 
-    `rendered` maps paths relative to the output directory to (text, digest of the templates
-    that rendered it). With `snapshots`, the `[[descriptors]]` targets are part of the tree,
-    at paths relative to the output directory (outside it, they start with `../`).
+    `rendered` maps paths relative to the output directory to rendered modules. With
+    `snapshots`, the `[[descriptors]]` targets are part of the tree, at paths relative to the
+    output directory (outside it, they start with `../`). `carried` are finished outputs of
+    protos outside `plan` (path -> (bytes, owning proto)), kept as they are.
     Raises CompileError when two generators produce the same path.
     """
     modules = plan.module_map()
     work = [(relative_dir(plan, modules[g.proto]), g) for g in compiled.files]
     placed = parallel.map_chunks(functools.partial(_place_all, module_renames(plan)), work)
     files: dict[str, OutputFile] = {}
+    claims: dict[str, str] = {}
     owners: dict[str, str] = {}
     for generated, output in zip(compiled.files, itertools.chain(*placed), strict=True):
-        _claim(owners, output.path, f"{generated.generator} for {generated.proto}")
+        _claim(claims, output.path, f"{generated.generator} for {generated.proto}")
         files[output.path] = output
+        owners[output.path] = generated.proto
     sources = _sources_by_stem(plan)
-    for path, (text, templates) in sorted(rendered.items()):
-        _claim(owners, path, "the services templates")
-        header = toolchain.header(_rendered_sources(sources, path), f"templates {templates}")
-        content = header + text
-        files[path] = OutputFile(path, content.encode("utf-8"))
-    for extra in _package_files(plan, files, compiled):
-        _claim(owners, extra.path, "the output settings")
+    for path, module in sorted(rendered.items()):
+        _claim(claims, path, "the services templates")
+        header = toolchain.header(_rendered_sources(sources, path), f"templates {module.templates}")
+        files[path] = OutputFile(path, (header + module.text).encode("utf-8"))
+        if module.owner:
+            owners[path] = module.owner
+    for path, (content, owner) in sorted((carried or {}).items()):
+        _claim(claims, path, f"the outputs of {owner}")
+        files[path] = OutputFile(path, content)
+        owners[path] = owner
+    for extra in _package_files(plan, files):
+        _claim(claims, extra.path, "the output settings")
         files[extra.path] = extra
     for snapshot in _snapshot_files(plan, compiled) if snapshots else ():
-        _claim(owners, snapshot.path, "[[descriptors]]")
+        _claim(claims, snapshot.path, "[[descriptors]]")
         files[snapshot.path] = snapshot
-    return OutputTree(plan.config.output.dir, tuple(files[p] for p in sorted(files)))
+    ordered = tuple(files[p] for p in sorted(files))
+    return OutputTree(plan.config.output.dir, ordered, tuple(sorted(owners.items())))
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A module the render stage produced: its text, the digest of the templates that made
+    it, and the proto it was rendered from ("" when it draws on several)."""
+
+    text: str
+    templates: str
+    owner: str = ""
 
 
 def _snapshot_files(plan: Plan, compiled: Compiled) -> Iterable[OutputFile]:
@@ -140,9 +161,7 @@ def _rendered_sources(sources: Mapping[tuple[str, str], str], path: str) -> str:
     return "the services templates"
 
 
-def _package_files(
-    plan: Plan, files: Mapping[str, OutputFile], compiled: Compiled
-) -> Iterable[OutputFile]:
+def _package_files(plan: Plan, files: Mapping[str, OutputFile]) -> Iterable[OutputFile]:
     output = plan.config.output
     if output.init_files == "empty":
         for directory in _package_dirs(files, top_level=not output.package):
@@ -150,13 +169,15 @@ def _package_files(
                 posixpath.join(directory, "__init__.py"),
                 f"{toolchain.MARKER}. DO NOT EDIT.\n".encode(),
             )
-    typed = any(f.generator in TYPED_GENERATORS for f in compiled.files)
-    if output.py_typed and output.package and (typed or _has_rendered(files, compiled)):
+    if output.py_typed and output.package and _typed(plan):
         yield OutputFile("py.typed", b"")
 
 
-def _has_rendered(files: Mapping[str, OutputFile], compiled: Compiled) -> bool:
-    return len(files) > len(compiled.files)
+def _typed(plan: Plan) -> bool:
+    """Whether any generator the config enables, overrides included, writes typed code."""
+    config = plan.config
+    enabled = [*config.generators, *(g for o in config.overrides for g in o.generators)]
+    return any(generator.name in TYPED_GENERATORS for generator in enabled)
 
 
 def _package_dirs(files: Iterable[str], top_level: bool) -> list[str]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator, Sequence
+import posixpath
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from protobuild import cache, resolve
+from protobuild import cache, incremental, resolve
 from protobuild import config as config_stage
 from protobuild.config import Config, Generator
 from protobuild.errors import InternalError, ResolveError
@@ -24,6 +25,7 @@ from protobuild.tree import Changes, OutputTree, compare
 if TYPE_CHECKING:
     from protobuild.breaking import Finding
     from protobuild.compile import Compiled
+    from protobuild.layout import Rendered
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,10 @@ class Outcome:
     tree: OutputTree | None
     protoc_commands: tuple[tuple[str, ...], ...] = ()
     config: Config | None = None
-    cache_key: str | None = None
+    keys: cache.Keys | None = None
+    # How many protos were compiled (fewer than all when an edit allowed a partial build).
+    compiled_protos: int = 0
+    total_protos: int = 0
 
     def built_tree(self) -> OutputTree:
         if self.tree is None:
@@ -62,16 +67,36 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     the cache is neither read nor written then.
     """
     cfg = load(config_path)
-    cache_key = cache.key(cfg) if use_cache and not only else None
-    if cache_key is not None:
-        count = cache.lookup(cfg, cache_key)
+    keys = cache.keys(cfg) if use_cache and not only else None
+    entry = cache.load(cfg) if keys is not None else None
+    if keys is not None:
+        count = cache.lookup(cfg, entry, keys.full)
         if count is not None:
             return Outcome(cfg.output.dir, count, Changes(cfg.output.dir), None)
     selected = _select(resolve.resolve(cfg), only)
-    output = _build_tree(selected, snapshots=not only)
-    changes = compare(output, prune=not only)
-    commands = _commands(selected)
-    return Outcome(output.root, len(output.files), changes, output, commands, cfg, cache_key)
+    part = incremental_part(selected, entry, keys)
+    output = _build_tree(selected, not only, part)
+    known = {path: content for path, (content, _) in (part.carried if part else {}).items()}
+    changes = compare(output, prune=not only, known=known)
+    compiled = len(part.plan.files) if part is not None else len(selected.files)
+    return Outcome(
+        output.root,
+        len(output.files),
+        changes,
+        output,
+        _commands(selected),
+        cfg,
+        keys,
+        compiled,
+        len(selected.files),
+    )
+
+
+def incremental_part(
+    plan: Plan, entry: cache.Entry | None, keys: cache.Keys | None
+) -> incremental.Partial | None:
+    """The part of `plan` to rebuild when the cache allows it (None: rebuild all of it)."""
+    return incremental.partial(plan, entry, keys) if keys is not None else None
 
 
 def check(config_path: Path) -> Outcome:
@@ -95,17 +120,20 @@ def generate(config_path: Path, only: Sequence[Path] = (), dry_run: bool = False
 
 def _remember(outcome: Outcome, differing: Sequence[str] = ()) -> None:
     """Record a freshly built tree in the cache (after any write, so that stats are final)."""
-    if outcome.tree is not None and outcome.config is not None and outcome.cache_key:
-        cache.store(outcome.config, outcome.cache_key, outcome.tree.by_path(), differing)
+    tree, config, keys = outcome.tree, outcome.config, outcome.keys
+    if tree is not None and config is not None and keys is not None:
+        cache.store(config, keys, tree.by_path(), dict(tree.owners), differing)
 
 
-def _build_tree(plan: Plan, snapshots: bool) -> OutputTree:
+def _build_tree(plan: Plan, snapshots: bool, part: incremental.Partial | None) -> OutputTree:
     from protobuild import layout
     from protobuild.compile import compile_plan
 
+    built = part.plan if part is not None else plan
+    carried = part.carried if part is not None else None
     with _without_cyclic_gc():
-        compiled = compile_plan(plan)
-        return layout.lay_out(plan, compiled, _render(plan, compiled), snapshots)
+        compiled = compile_plan(built)
+        return layout.lay_out(built, compiled, _render(built, compiled), snapshots, carried)
 
 
 @contextlib.contextmanager
@@ -148,7 +176,7 @@ def _is_within(path: Path, prefix: Path) -> bool:
     return path == prefix or prefix in path.parents
 
 
-def _render(plan: Plan, compiled: Compiled) -> dict[str, tuple[str, str]]:
+def _render(plan: Plan, compiled: Compiled) -> dict[str, Rendered]:
     groups: dict[Generator, list[str]] = {}
     for proto in plan.files:
         for generator in proto.generators:
@@ -156,19 +184,41 @@ def _render(plan: Plan, compiled: Compiled) -> dict[str, tuple[str, str]]:
                 groups.setdefault(generator, []).append(proto.import_path)
     if not groups:
         return {}
+    from protobuild.layout import Rendered
     from protobuild.render import render_services, template_digest
 
     fds = compiled.descriptor_set()
     modules = _all_modules(plan, [f.name for f in fds.file])
-    rendered: dict[str, tuple[str, str]] = {}
+    package = plan.config.output.package
+    rendered: dict[str, Rendered] = {}
     for generator, targets in groups.items():
         templates = generator.option("templates", "")
         template_dir = Path(str(templates)) if templates else None
         digest = template_digest(template_dir)
-        package = plan.config.output.package
+        owners = _rendered_owners(template_dir, targets, modules, package)
         output = render_services(fds, targets, modules, package, template_dir)
-        rendered.update({path: (text, digest) for path, text in output.items()})
+        for path, text in output.items():
+            rendered[path] = Rendered(text, digest, owners.get(path, ""))
     return rendered
+
+
+def _rendered_owners(
+    template_dir: Path | None, targets: Sequence[str], modules: Mapping[str, str], package: str
+) -> dict[str, str]:
+    """Output path -> target for templates rendered once per proto file; empty as soon as
+    one template renders per package or per run (its outputs draw on several protos)."""
+    from protobuild.model import module_location
+    from protobuild.render import discover, stock_template_dir
+
+    templates = discover(template_dir or stock_template_dir())
+    if any(template.scope != "file" for template in templates):
+        return {}
+    owners = {}
+    for target in targets:
+        directory, stem = module_location(modules[target], package)
+        for template in templates:
+            owners[posixpath.join(directory, template.pattern.replace("{stem}", stem))] = target
+    return owners
 
 
 def _all_modules(plan: Plan, names: Sequence[str]) -> dict[str, str]:

@@ -32,13 +32,22 @@ class ProtoImport:
     public: bool = False
 
 
-def find_imports(text: str) -> tuple[ProtoImport, ...]:
-    """The import statements of a .proto source, in order, with 1-based line and column.
+@dataclass(frozen=True)
+class ProtoSummary:
+    """What resolve needs to know of a .proto before protoc reads it."""
 
-    Comments are ignored; strings elsewhere in the file (options, defaults) are never taken
-    for imports because an import must start a statement.
-    """
+    imports: tuple[ProtoImport, ...]
+    has_services: bool
+
+
+def summarize(text: str) -> ProtoSummary:
+    """The imports of a .proto source and whether it declares a service (one pass over its
+    comments, which both questions must skip)."""
     masked = _mask_comments(text)
+    return ProtoSummary(_imports(text, masked), _SERVICE.search(masked) is not None)
+
+
+def _imports(text: str, masked: str) -> tuple[ProtoImport, ...]:
     found = []
     for match in _IMPORT.finditer(masked):
         start = match.start("kind") if match["kind"] else match.start("quote")
@@ -47,11 +56,6 @@ def find_imports(text: str) -> tuple[ProtoImport, ...]:
         public = (match["kind"] or "").strip() == "public"
         found.append(ProtoImport(match["path"], line, column, public))
     return tuple(found)
-
-
-def has_services(text: str) -> bool:
-    """True when the file declares a `service` (so gRPC outputs are expected for it)."""
-    return _SERVICE.search(_mask_comments(text)) is not None
 
 
 def _mask_comments(text: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from protobuild import globs
 from protobuild.config import Config, Generator, SourceRoot, is_python_package
 from protobuild.errors import ConfigError, InternalError, Location, ResolveError
-from protobuild.protofile import find_imports, has_services
+from protobuild.protofile import summarize
 
 SOURCE, BEFORE, DISTRIBUTION, AFTER, WELL_KNOWN = (
     "source",
@@ -184,8 +184,8 @@ class _Resolver:
         source = spec.path / import_path.removeprefix(spec.prefix).lstrip("/")
         self._reject_shadowing_include(import_path, root, includes)
         imports = []
-        text = _read(source)
-        for found in find_imports(text):
+        summary = summarize(_read(source))
+        for found in summary.imports:
             provider = self._provider(
                 found.path, sources, includes, source, found.line, found.column
             )
@@ -199,7 +199,7 @@ class _Resolver:
             self._module(import_path, spec),
             self._generators_for(import_path),
             tuple(imports),
-            has_services(text),
+            summary.has_services,
         )
 
     def _provider(

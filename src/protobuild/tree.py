@@ -30,6 +30,9 @@ class OutputTree:
 
     root: Path
     files: tuple[OutputFile, ...]
+    # Output path -> the one proto it comes from, where there is exactly one (the
+    # incremental build carries such files over when their proto is unaffected).
+    owners: tuple[tuple[str, str], ...] = ()
 
     def by_path(self) -> dict[str, bytes]:
         return {f.path: f.content for f in self.files}
@@ -58,13 +61,16 @@ class Changes:
         return len(self.added) + len(self.changed) + len(self.stale)
 
 
-def compare(tree: OutputTree, prune: bool = True) -> Changes:
-    """What writing `tree` would change on disk; with prune=False nothing is stale.
+def compare(
+    tree: OutputTree, prune: bool = True, known: Mapping[str, bytes] | None = None
+) -> Changes:
+    """What writing `tree` would change on disk; with prune=False nothing is stale. `known`
+    are files whose bytes on disk were just read (they are not read again).
 
     Raises WriteError when the tree would overwrite a file protobuild did not write.
     """
     wanted = tree.by_path()
-    existing = dict(generated_files(tree.root))
+    existing = dict(generated_files(tree.root, known or {}))
     added, changed = [], []
     for path, content in wanted.items():
         current = existing.get(path) if not is_outside(path) else _outside(tree.root, path)
@@ -101,7 +107,9 @@ def _foreign(target: Path) -> WriteError:
     )
 
 
-def generated_files(root: Path) -> Iterator[tuple[str, bytes]]:
+def generated_files(
+    root: Path, known: Mapping[str, bytes] | None = None
+) -> Iterator[tuple[str, bytes]]:
     """(relative path, bytes) of every file below `root` that protobuild generated.
 
     Plain strings and os.walk instead of pathlib: this runs over every output file on the
@@ -114,6 +122,9 @@ def generated_files(root: Path) -> Iterator[tuple[str, bytes]]:
         relative = os.path.relpath(directory, base).replace(os.sep, "/")
         prefix = "" if relative == "." else relative + "/"
         for name in sorted(names):
+            if prefix + name in (known or {}):
+                yield prefix + name, (known or {})[prefix + name]
+                continue
             content = _read(os.path.join(directory, name))
             if content is not None and content.startswith(marker):
                 yield prefix + name, content
