@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # Generated trees that linters leave alone (they are checked by `protobuild check` and mypy).
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: protos test lint typecheck unit check bench clean
+.PHONY: protos test lint typecheck unit check bench bench-contentd clean
 
 $(STAMP): pyproject.toml constraints.txt fixtures/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,8 +32,13 @@ unit: $(STAMP)
 check: $(STAMP)
 	$(BIN)/protobuild check
 
+# Ratios against plain protoc measured in one run; results in benchmarks/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/protobuild_bench.py
+	$(BIN)/python benchmarks/protobuild_bench.py --scaling
+
+# The content service: LocalStore and RemoteStore against plain file I/O (1 GiB blobs).
+bench-contentd: $(STAMP)
+	$(BIN)/python benchmarks/contentd_bench.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .protobuild-cache build dist
