@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import posixpath
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from protobuild import cache, incremental, resolve
 from protobuild import config as config_stage
-from protobuild.config import Config, Generator
+from protobuild.config import Config
 from protobuild.errors import InternalError, ResolveError
 from protobuild.resolve import Plan
 from protobuild.tree import Changes, OutputTree, compare
 
 if TYPE_CHECKING:
     from protobuild.breaking import Finding
-    from protobuild.compile import Compiled
-    from protobuild.layout import Rendered
 
 
 @dataclass(frozen=True)
@@ -126,14 +123,16 @@ def _remember(outcome: Outcome, differing: Sequence[str] = ()) -> None:
 
 
 def _build_tree(plan: Plan, snapshots: bool, part: incremental.Partial | None) -> OutputTree:
-    from protobuild import layout
+    from protobuild import layout, rendering
     from protobuild.compile import compile_plan
 
     built = part.plan if part is not None else plan
     carried = part.carried if part is not None else None
     with _without_cyclic_gc():
         compiled = compile_plan(built)
-        return layout.lay_out(built, compiled, _render(built, compiled), snapshots, carried)
+        return layout.lay_out(
+            built, compiled, rendering.render(built, compiled), snapshots, carried
+        )
 
 
 @contextlib.contextmanager
@@ -174,59 +173,6 @@ def _select(plan: Plan, only: Sequence[Path]) -> Plan:
 
 def _is_within(path: Path, prefix: Path) -> bool:
     return path == prefix or prefix in path.parents
-
-
-def _render(plan: Plan, compiled: Compiled) -> dict[str, Rendered]:
-    groups: dict[Generator, list[str]] = {}
-    for proto in plan.files:
-        for generator in proto.generators:
-            if generator.name == "services":
-                groups.setdefault(generator, []).append(proto.import_path)
-    if not groups:
-        return {}
-    from protobuild.layout import Rendered
-    from protobuild.render import render_services, template_digest
-
-    fds = compiled.descriptor_set()
-    modules = _all_modules(plan, [f.name for f in fds.file])
-    package = plan.config.output.package
-    rendered: dict[str, Rendered] = {}
-    for generator, targets in groups.items():
-        templates = generator.option("templates", "")
-        template_dir = Path(str(templates)) if templates else None
-        digest = template_digest(template_dir)
-        owners = _rendered_owners(template_dir, targets, modules, package)
-        output = render_services(fds, targets, modules, package, template_dir)
-        for path, text in output.items():
-            rendered[path] = Rendered(text, digest, owners.get(path, ""))
-    return rendered
-
-
-def _rendered_owners(
-    template_dir: Path | None, targets: Sequence[str], modules: Mapping[str, str], package: str
-) -> dict[str, str]:
-    """Output path -> target for templates rendered once per proto file; empty as soon as
-    one template renders per package or per run (its outputs draw on several protos)."""
-    from protobuild.model import module_location
-    from protobuild.render import discover, stock_template_dir
-
-    templates = discover(template_dir or stock_template_dir())
-    if any(template.scope != "file" for template in templates):
-        return {}
-    owners = {}
-    for target in targets:
-        directory, stem = module_location(modules[target], package)
-        for template in templates:
-            owners[posixpath.join(directory, template.pattern.replace("{stem}", stem))] = target
-    return owners
-
-
-def _all_modules(plan: Plan, names: Sequence[str]) -> dict[str, str]:
-    known = plan.module_map()
-    packages = dict(plan.config.packages)
-    return {
-        name: known.get(name) or packages.get(name) or resolve.protoc_module(name) for name in names
-    }
 
 
 def _commands(plan: Plan) -> tuple[tuple[str, ...], ...]:

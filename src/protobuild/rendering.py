@@ -1,0 +1,92 @@
+"""Stage 4 as the pipeline runs it: the render stage (render.py) applied to a plan.
+
+Targets are grouped by the template set their `services` generator names; each group renders
+in parallel chunks when every template renders once per proto file (then each output also
+records the proto it comes from, which partial rebuilds rely on), in one piece otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import posixpath
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from google.protobuf import descriptor_pb2
+
+from protobuild import parallel, resolve
+from protobuild.compile import Compiled
+from protobuild.config import Generator
+from protobuild.layout import Rendered
+from protobuild.model import module_location
+from protobuild.render import (
+    Template,
+    discover,
+    render_services,
+    stock_template_dir,
+    template_digest,
+)
+from protobuild.resolve import Plan
+
+
+def render(plan: Plan, compiled: Compiled) -> dict[str, Rendered]:
+    """Every module the `services` generators of `plan` render, by output path."""
+    groups: dict[Generator, list[str]] = {}
+    for proto in plan.files:
+        for generator in proto.generators:
+            if generator.name == "services":
+                groups.setdefault(generator, []).append(proto.import_path)
+    if not groups:
+        return {}
+    fds = compiled.descriptor_set()
+    modules = _all_modules(plan, [f.name for f in fds.file])
+    rendered: dict[str, Rendered] = {}
+    for generator, targets in groups.items():
+        templates = generator.option("templates", "")
+        template_dir = Path(str(templates)) if templates else None
+        rendered.update(
+            _render_group(fds, targets, modules, plan.config.output.package, template_dir)
+        )
+    return rendered
+
+
+def _render_group(
+    fds: descriptor_pb2.FileDescriptorSet,
+    targets: Sequence[str],
+    modules: Mapping[str, str],
+    package: str,
+    template_dir: Path | None,
+) -> dict[str, Rendered]:
+    templates = discover(template_dir or stock_template_dir())
+    per_file = all(template.scope == "file" for template in templates)
+    run = functools.partial(
+        render_services, fds, modules=modules, package=package, template_dir=template_dir
+    )
+    # Per-package and per-run templates need all their protos in one call.
+    chunks = parallel.map_chunks(run, targets) if per_file else [run(targets)]
+    owners = _owners(templates, targets, modules, package) if per_file else {}
+    digest = template_digest(template_dir)
+    outputs = itertools.chain.from_iterable(chunk.items() for chunk in chunks)
+    return {path: Rendered(text, digest, owners.get(path, "")) for path, text in outputs}
+
+
+def _owners(
+    templates: Sequence[Template], targets: Sequence[str], modules: Mapping[str, str], package: str
+) -> dict[str, str]:
+    """Output path -> the target a per-file template renders it from."""
+    owners = {}
+    for target in targets:
+        directory, stem = module_location(modules[target], package)
+        for template in templates:
+            owners[posixpath.join(directory, template.pattern.replace("{stem}", stem))] = target
+    return owners
+
+
+def _all_modules(plan: Plan, names: Sequence[str]) -> dict[str, str]:
+    """The Python module of every file in the descriptor set, imports included."""
+    known = plan.module_map()
+    packages = dict(plan.config.packages)
+    return {
+        name: known.get(name) or packages.get(name) or resolve.protoc_module(name) for name in names
+    }
