@@ -153,14 +153,6 @@ def run_protoc(argv: Sequence[str]) -> tuple[int, str]:
     return int(code), errors
 
 
-@functools.cache
-def protoc_version() -> str:
-    """`libprotoc X.Y` of the bundled compiler."""
-    with _captured_fd(1) as read:
-        _compiler().run_main([b"protoc", b"--version"])
-        return read().strip()
-
-
 def _compiler() -> _ProtocCompiler:
     # Importing grpc_tools.protoc would add import hooks to sys.meta_path; the compiler
     # extension alone does not.
