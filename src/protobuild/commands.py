@@ -40,12 +40,12 @@ def _partial(outcome: pipeline.Outcome) -> str:
 
 def check(config: Path, fix: str) -> tuple[str, bool]:
     """(report, stale?) for `protobuild check`; writes nothing but the cache."""
-    from protobuild import check as check_stage
+    from protobuild import report as check_report
 
     outcome = pipeline.check(config)
     if not outcome.changes:
         return f"protobuild check: {outcome.file_count} generated files are current\n", False
-    report = check_stage.report(outcome.built_tree(), outcome.changes, fix, Path.cwd())
+    report = check_report.report(outcome.built_tree(), outcome.changes, fix, Path.cwd())
     return report, True
 
 

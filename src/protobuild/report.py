@@ -1,4 +1,4 @@
-"""Stage 5c: report how the committed output differs from what the config produces.
+"""Stage 5c: what `protobuild check` reports: how the committed output differs from the config's.
 
 Writes nothing. A toolchain drift (the files were generated with other versions of protobuild,
 grpcio-tools, protobuf or mypy-protobuf) is reported as such instead of as a wall of diff.
