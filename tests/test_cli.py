@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -256,3 +257,22 @@ def test_unwritable_output_leaves_previous_tree(
     assert "cannot" in message
     blocker.unlink()
     assert tree_bytes(thing / "gen") == generated
+
+
+def test_config_is_found_from_a_subdirectory(thing: Path, run: Run) -> None:
+    assert run("-q").code == 0
+    (thing / "proto/acme/v1/thing.proto").write_text(THING_PROTO + "message More {}\n")
+    os.chdir(thing / "proto/acme")
+    result = run("check")
+    assert result.code == 1
+    assert result.out.splitlines()[-1] == (
+        "fix: run `protobuild -f ../../Protobuild.toml` and commit the result"
+    )
+
+
+def test_no_config_anywhere(tmp_path: Path, run: Run) -> None:
+    os.chdir(tmp_path)
+    assert fails(run, 2) == (
+        "Protobuild.toml: Protobuild.toml not found; create one (see docs/configuration.md) "
+        "or pass -f PATH\n"
+    )

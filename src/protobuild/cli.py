@@ -7,6 +7,7 @@ or write error, 4 a bug in protobuild.
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from protobuild.config import CONFIG_NAME
 from protobuild.errors import InternalError, ProtobuildError
 
 COMMANDS = ("generate", "check", "explain", "breaking")
@@ -85,9 +87,21 @@ def _run(args: Arguments, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def find_config(start: Path) -> Path:
+    """The Protobuild.toml in `start` or the nearest directory above it, like git finds its
+    repository; `start/Protobuild.toml` (so the error names it) when there is none."""
+    for directory in (start, *start.parents):
+        candidate = directory / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return start / CONFIG_NAME
+
+
 def _fix_command(args: Arguments) -> str:
-    if not args.config_given:
+    if not args.config_given and args.config.parent == Path.cwd():
         return "protobuild"
+    if not args.config_given:
+        return f"protobuild -f {shlex.quote(os.path.relpath(args.config))}"
     return f"protobuild -f {shlex.quote(str(args.config))}"
 
 
@@ -114,7 +128,7 @@ def _parse(argv: list[str]) -> Arguments:
     namespace = parser.parse_args(_with_default_command(argv))
     return Arguments(
         command=namespace.command,
-        config=Path(namespace.file or "Protobuild.toml"),
+        config=Path(namespace.file) if namespace.file else find_config(Path.cwd()),
         quiet=namespace.quiet,
         dry_run=getattr(namespace, "dry_run", False),
         paths=tuple(Path(p) for p in getattr(namespace, "paths", ())),
@@ -148,7 +162,9 @@ def _common_options(defaults: bool) -> argparse.ArgumentParser:
     """
     default = None if defaults else argparse.SUPPRESS
     common = argparse.ArgumentParser(add_help=False, argument_default=default)
-    common.add_argument("-f", "--file", help="the config file (default: ./Protobuild.toml)")
+    common.add_argument(
+        "-f", "--file", help="the config file (default: Protobuild.toml here or above)"
+    )
     common.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     return common
 

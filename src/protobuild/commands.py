@@ -78,12 +78,14 @@ def _explain_file(plan: Plan, proto: ProtoFile) -> str:
     from protobuild.compile import SERVICE_ONLY, output_path
     from protobuild.layout import relative_dir
 
-    directory = relative_dir(plan, proto.module)
-    outputs = sorted(
-        str(plan.config.output.dir / directory / Path(output_path(proto.import_path, g.name)).name)
+    directory = plan.config.output.dir / relative_dir(plan, proto.module)
+    outputs = [
+        str(directory / Path(output_path(proto.import_path, g.name)).name)
         for g in proto.generators
         if g.name in ("python", "pyi", "mypy") or (g.name in SERVICE_ONLY and proto.has_services)
-    )
+    ]
+    outputs += [str(plan.config.output.dir / p) for p in _rendered_outputs(plan, proto)]
+    outputs.sort()
     lines = [
         proto.import_path,
         f"  file:    {_shown(proto.source)}",
@@ -93,6 +95,20 @@ def _explain_file(plan: Plan, proto: ProtoFile) -> str:
     ]
     lines += [f"  import {i.path} -> {i.root.describe()}" for i in proto.imports]
     return "".join(f"{line}\n" for line in lines)
+
+
+def _rendered_outputs(plan: Plan, proto: ProtoFile) -> list[str]:
+    """What the per-file templates of its `services` generator write for a proto with services
+    (per-package and per-run outputs are not attributed to one proto)."""
+    from protobuild.rendering import per_file_outputs
+
+    found = []
+    for generator in proto.generators:
+        if generator.name == "services" and proto.has_services:
+            templates = str(generator.option("templates", ""))
+            template_dir = Path(templates) if templates else None
+            found += per_file_outputs(template_dir, proto.module, plan.config.output.package)
+    return found
 
 
 def _shown(path: Path) -> str:

@@ -71,16 +71,25 @@ def _render_group(
     return {path: Rendered(text, digest, owners.get(path, "")) for path, text in outputs}
 
 
+def per_file_outputs(template_dir: Path | None, module: str, package: str) -> list[str]:
+    """The paths the per-file templates of `template_dir` write for the proto whose `_pb2`
+    module is `module` (relative to the output directory)."""
+    templates = discover(template_dir or stock_template_dir())
+    return _outputs([t for t in templates if t.scope == "file"], module, package)
+
+
+def _outputs(templates: Sequence[Template], module: str, package: str) -> list[str]:
+    directory, stem = module_location(module, package)
+    return [posixpath.join(directory, t.pattern.replace("{stem}", stem)) for t in templates]
+
+
 def _owners(
     templates: Sequence[Template], targets: Sequence[str], modules: Mapping[str, str], package: str
 ) -> dict[str, str]:
     """Output path -> the target a per-file template renders it from."""
-    owners = {}
-    for target in targets:
-        directory, stem = module_location(modules[target], package)
-        for template in templates:
-            owners[posixpath.join(directory, template.pattern.replace("{stem}", stem))] = target
-    return owners
+    return {
+        path: target for target in targets for path in _outputs(templates, modules[target], package)
+    }
 
 
 def _all_modules(plan: Plan, names: Sequence[str]) -> dict[str, str]:
