@@ -71,7 +71,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
         if count is not None:
             return Outcome(cfg.output.dir, count, Changes(cfg.output.dir), None)
     selected = _select(resolve.resolve(cfg), only)
-    part = incremental_part(selected, entry, keys)
+    part = _incremental_part(selected, entry, keys)
     output = _build_tree(selected, not only, part)
     known = {path: content for path, (content, _) in (part.carried if part else {}).items()}
     changes = compare(output, prune=not only, known=known)
@@ -89,7 +89,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     )
 
 
-def incremental_part(
+def _incremental_part(
     plan: Plan, entry: cache.Entry | None, keys: cache.Keys | None
 ) -> incremental.Partial | None:
     """The part of `plan` to rebuild when the cache allows it (None: rebuild all of it)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,14 +52,16 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[Path, Pa
 
 
 def _stage(destination: Path, content: bytes) -> Path:
+    # A name of our own next to the destination (same file system, so the rename is atomic);
+    # the mode is 0o666 less the umask, as for any file the user writes.
+    temporary = destination.with_name(f".{destination.name}.protobuild-{os.getpid()}")
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         with os.fdopen(handle, "wb") as stream:
             stream.write(content)
-        os.chmod(name, 0o644)
     except OSError as exc:
         raise WriteError(f"cannot write: {exc.strerror}", Location(destination)) from exc
-    return Path(name)
+    return temporary
 
 
 def _make_dirs(directory: Path) -> list[Path]:
