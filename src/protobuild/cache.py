@@ -18,7 +18,6 @@ import importlib.util
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from protobuild.config import Config
 
 DIRECTORY = ".protobuild-cache"
 _STATE = "state.json"
-_FORMAT = 3
+_FORMAT = 4
 # A file modified less than this before the cache was written may share its mtime with an
 # edit made right after (coarse file system clocks); such files are always hashed.
 _RACY_NS = 2_000_000_000
@@ -57,6 +56,7 @@ class Entry:
     base_key: str = ""
     protos: Mapping[str, str] = field(default_factory=dict)  # import path -> digest
     owners: Mapping[str, str] = field(default_factory=dict)  # output path -> import path
+    proto_stats: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # (size, mtime)
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,15 @@ class Keys:
     base: str
     protos: Mapping[str, str]
     full: str
+    proto_stats: Mapping[str, tuple[int, int]] = field(default_factory=dict)
 
 
-def keys(config: Config) -> Keys:
-    """The digests of every input of `config`'s output (see the module docstring)."""
+def keys(config: Config, entry: Entry | None = None) -> Keys:
+    """The digests of every input of `config`'s output (see the module docstring).
+
+    A source proto whose size and mtime are what `entry` recorded (and not racy) keeps its
+    recorded digest without being read.
+    """
     base = hashlib.sha256(f"protobuild-cache {_FORMAT}\n".encode())
     _add(base, "config", config.path.read_bytes())
     _add(base, "toolchain", _toolchain_stamp().encode())
@@ -82,31 +87,64 @@ def keys(config: Config) -> Keys:
         _add(base, "distribution", f"{name} {_version(name)}".encode())
     for directory in (_own_code(), *_template_dirs(config)):
         _add_tree(base, "code", directory, suffixes=(".py", ".j2", ".jinja", ".txt"))
-    protos = _proto_digests(config)
+    protos, stats = _proto_digests(config, entry)
     full = hashlib.sha256(base.digest())
     for import_path, digest in sorted(protos.items()):
         _add(full, import_path, digest.encode())
-    return Keys(base.hexdigest(), protos, full.hexdigest())
+    return Keys(base.hexdigest(), protos, full.hexdigest(), stats)
 
 
-def _proto_digests(config: Config) -> dict[str, str]:
-    """Digest of each source proto by import path (a root that is missing counts too)."""
-    found: dict[str, str] = {}
+def _proto_digests(
+    config: Config, entry: Entry | None
+) -> tuple[dict[str, str], dict[str, tuple[int, int]]]:
+    """Digest and stat of each source proto by import path (a missing root counts too)."""
+    digests: dict[str, str] = {}
+    stats: dict[str, tuple[int, int]] = {}
     for index, root in enumerate(config.roots):
-        base = str(root.path)
-        found[f"<root {index} exists>"] = str(root.path.is_dir())
-        for directory, _, names in os.walk(base):
-            relative = os.path.relpath(directory, base).replace(os.sep, "/")
-            for name in names:
-                if name.endswith(".proto"):
-                    path = name if relative == "." else f"{relative}/{name}"
-                    import_path = f"{root.prefix}/{path}" if root.prefix else path
-                    with open(os.path.join(directory, name), "rb") as handle:
-                        found[import_path] = _digest(handle.read())
+        digests[f"<root {index} exists>"] = str(root.path.is_dir())
+        for path, stat in _scan(str(root.path), (".proto",)).items():
+            import_path = f"{root.prefix}/{path}" if root.prefix else path
+            stats[import_path] = stat
+            digests[import_path] = _proto_digest(root.path / path, import_path, stat, entry)
+    return digests, stats
+
+
+def _proto_digest(path: Path, import_path: str, stat: tuple[int, int], entry: Entry | None) -> str:
+    """The digest the cache recorded while size and mtime are unchanged (and not racy)."""
+    if entry is None or entry.proto_stats.get(import_path) != stat:
+        return _read_digest(path)
+    if stat[1] >= entry.written_ns - _RACY_NS:
+        return _read_digest(path)
+    return entry.protos.get(import_path) or _read_digest(path)
+
+
+def _read_digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return _digest(handle.read())
+
+
+def _scan(root: str, suffixes: tuple[str, ...] = ()) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of every file below `root` (with one of `suffixes`, if given), by
+    posix path relative to it; __pycache__ directories are skipped."""
+    found: dict[str, tuple[int, int]] = {}
+    pending = [("", root)]
+    while pending:
+        prefix, directory = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            continue
+        for item in entries:
+            if item.is_dir():
+                if item.name != "__pycache__":
+                    pending.append((f"{prefix}{item.name}/", item.path))
+            elif not suffixes or item.name.endswith(suffixes):
+                stat = item.stat()
+                found[prefix + item.name] = (stat.st_size, stat.st_mtime_ns)
     return found
 
 
-def lookup(config: Config, entry: Entry | None, cache_key: str) -> int | None:
+def lookup(config: Config, entry: Entry | None, run_keys: Keys) -> int | None:
     """The number of output files if the cache shows the disk current, else None.
 
     Like make and git, a file whose size and mtime are what the cache recorded is taken as
@@ -114,12 +152,13 @@ def lookup(config: Config, entry: Entry | None, cache_key: str) -> int | None:
     to tell edits apart ("racy" files are read and hashed). Files missing from disk, and files
     with protobuild's header that the cache does not know, make the output not current.
     """
-    if entry is None or entry.key != cache_key:
+    if entry is None or entry.key != run_keys.full:
         return None
     started_ns = time.time_ns()
     root = str(config.output.dir)
-    present = set(_walk(root)) | {p for p in entry.files if _exists_outside(root, p)}
-    for path in present - set(entry.files):
+    present = _scan(root)
+    present.update({p: _stat(root, p) for p in entry.files if _exists_outside(root, p)})
+    for path in present.keys() - entry.files.keys():
         if not _is_marker(path) and _is_generated(os.path.join(root, path)):
             return None
     racy = 0
@@ -128,12 +167,12 @@ def lookup(config: Config, entry: Entry | None, cache_key: str) -> int | None:
             return None
         if _is_marker(path):
             continue
-        verdict = _unchanged(root, path, recorded, entry.written_ns)
+        verdict = _unchanged(root, path, recorded, entry.written_ns, present[path])
         if verdict is None:
             return None
         racy += verdict
     if racy:
-        _refresh(config, entry, started_ns)
+        _refresh(config, entry, run_keys, started_ns)
     return len(entry.files)
 
 
@@ -175,6 +214,7 @@ def store(
         "key": run_keys.full,
         "base_key": run_keys.base,
         "protos": dict(run_keys.protos),
+        "proto_stats": dict(run_keys.proto_stats),
         "owners": dict(owners),
         "written_ns": written_ns,
         "files": recorded,
@@ -203,15 +243,12 @@ def _record(root: str, path: str, content: bytes, known_equal: bool) -> list[obj
     return [digest, found.st_size, found.st_mtime_ns]
 
 
-def _unchanged(root: str, path: str, recorded: Recorded, written_ns: int) -> int | None:
+def _unchanged(
+    root: str, path: str, recorded: Recorded, written_ns: int, stat: tuple[int, int]
+) -> int | None:
     """None if the file changed; else 0, or 1 when it had to be hashed to tell."""
     full = os.path.join(root, path)
-    try:
-        found = os.stat(full)
-    except OSError:
-        return None
-    same_stat = (found.st_size, found.st_mtime_ns) == (recorded.size, recorded.mtime_ns)
-    if same_stat and found.st_mtime_ns < written_ns - _RACY_NS:
+    if stat == (recorded.size, recorded.mtime_ns) and stat[1] < written_ns - _RACY_NS:
         return 0
     try:
         with open(full, "rb") as handle:
@@ -220,7 +257,7 @@ def _unchanged(root: str, path: str, recorded: Recorded, written_ns: int) -> int
         return None
 
 
-def _refresh(config: Config, entry: Entry, verified_ns: int) -> None:
+def _refresh(config: Config, entry: Entry, run_keys: Keys, verified_ns: int) -> None:
     """Record the stats just verified by hashing, as of `verified_ns`, so that the next run
     trusts them without reading the files (what git does for "racily clean" entries)."""
     root = str(config.output.dir)
@@ -236,6 +273,7 @@ def _refresh(config: Config, entry: Entry, verified_ns: int) -> None:
         "key": entry.key,
         "base_key": entry.base_key,
         "protos": dict(entry.protos),
+        "proto_stats": dict(run_keys.proto_stats),
         "owners": dict(entry.owners),
         "written_ns": verified_ns,
         "files": files,
@@ -248,14 +286,9 @@ def _exists_outside(root: str, path: str) -> bool:
     return path.startswith("../") and os.path.isfile(os.path.join(root, path))
 
 
-def _walk(root: str) -> list[str]:
-    found: list[str] = []
-    for directory, subdirs, names in os.walk(root):
-        subdirs[:] = [d for d in subdirs if d != "__pycache__"]
-        relative = os.path.relpath(directory, root).replace(os.sep, "/")
-        prefix = "" if relative == "." else relative + "/"
-        found.extend(prefix + name for name in names)
-    return found
+def _stat(root: str, path: str) -> tuple[int, int]:
+    found = os.stat(os.path.join(root, path))
+    return found.st_size, found.st_mtime_ns
 
 
 def _is_generated(path: str) -> bool:
@@ -283,6 +316,7 @@ def load(config: Config) -> Entry | None:
             str(state["base_key"]),
             _strings(state["protos"]),
             _strings(state["owners"]),
+            {str(k): (int(size), int(mtime)) for k, (size, mtime) in state["proto_stats"].items()},
         )
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # unreadable, corrupt or foreign: ignored, never trusted
@@ -365,6 +399,8 @@ def _is_marker(path: str) -> bool:
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
+    import tempfile  # only when writing: a cache hit never does
+
     handle, name = tempfile.mkstemp(prefix=".state.", dir=target.parent)
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -14,15 +14,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from protobuild import cache, incremental, resolve
+from protobuild import cache
 from protobuild import config as config_stage
 from protobuild.config import Config
 from protobuild.errors import InternalError, ResolveError
-from protobuild.resolve import Plan
 from protobuild.tree import Changes, OutputTree, compare
 
 if TYPE_CHECKING:
+    from protobuild import incremental
     from protobuild.breaking import Finding
+    from protobuild.resolve import Plan
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def load(config_path: Path) -> Config:
 
 def plan(config_path: Path) -> Plan:
     """Stages 1-2: what would be compiled, where from and into which modules."""
+    from protobuild import resolve
+
     return resolve.resolve(load(config_path))
 
 
@@ -64,12 +67,15 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     the cache is neither read nor written then.
     """
     cfg = load(config_path)
-    keys = cache.keys(cfg) if use_cache and not only else None
-    entry = cache.load(cfg) if keys is not None else None
+    entry = cache.load(cfg) if use_cache and not only else None
+    keys = cache.keys(cfg, entry) if use_cache and not only else None
     if keys is not None:
-        count = cache.lookup(cfg, entry, keys.full)
+        count = cache.lookup(cfg, entry, keys)
         if count is not None:
             return Outcome(cfg.output.dir, count, Changes(cfg.output.dir), None)
+    # Imported here, not at the top: a cache hit never needs them.
+    from protobuild import resolve
+
     selected = _select(resolve.resolve(cfg), only)
     part = _incremental_part(selected, entry, keys)
     output = _build_tree(selected, not only, part)
@@ -93,6 +99,8 @@ def _incremental_part(
     plan: Plan, entry: cache.Entry | None, keys: cache.Keys | None
 ) -> incremental.Partial | None:
     """The part of `plan` to rebuild when the cache allows it (None: rebuild all of it)."""
+    from protobuild import incremental
+
     return incremental.partial(plan, entry, keys) if keys is not None else None
 
 
