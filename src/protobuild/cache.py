@@ -209,20 +209,28 @@ def store(
         path: _record(root, path, content, known_equal=path not in skip)
         for path, content in sorted(files.items())
     }
+    _save(config, run_keys, run_keys.full, owners, written_ns, recorded)
+
+
+def _save(
+    config: Config,
+    run_keys: Keys,
+    key: str,
+    owners: Mapping[str, str],
+    written_ns: int,
+    files: Mapping[str, list[object]],
+) -> None:
+    """Write the state file (atomically); a failure to write is ignored."""
     state = {
         "format": _FORMAT,
-        "key": run_keys.full,
+        "key": key,
         "base_key": run_keys.base,
         "protos": dict(run_keys.protos),
         "proto_stats": dict(run_keys.proto_stats),
         "owners": dict(owners),
         "written_ns": written_ns,
-        "files": recorded,
+        "files": dict(files),
     }
-    _save(config, state)
-
-
-def _save(config: Config, state: dict[str, object]) -> None:
     directory = config.base_dir / DIRECTORY
     try:
         directory.mkdir(exist_ok=True)
@@ -268,17 +276,7 @@ def _refresh(config: Config, entry: Entry, run_keys: Keys, verified_ns: int) -> 
         except OSError:
             return
         files[path] = [recorded.digest, found.st_size, found.st_mtime_ns]
-    state = {
-        "format": _FORMAT,
-        "key": entry.key,
-        "base_key": entry.base_key,
-        "protos": dict(entry.protos),
-        "proto_stats": dict(run_keys.proto_stats),
-        "owners": dict(entry.owners),
-        "written_ns": verified_ns,
-        "files": files,
-    }
-    _save(config, state)
+    _save(config, run_keys, entry.key, entry.owners, verified_ns, files)
 
 
 def _exists_outside(root: str, path: str) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from protobuild.config import CONFIG_NAME
-from protobuild.errors import InternalError, ProtobuildError
+from protobuild.errors import InternalError, ProtobuildError, shown
 
 COMMANDS = ("generate", "check", "explain", "breaking")
 FORMATS = ("text", "json", "github")
@@ -113,14 +113,7 @@ class _Null:
 def _format_error(exc: ProtobuildError) -> str:
     if exc.location is None:
         return f"protobuild: error: {exc.message}"
-    return str(exc).replace(str(exc.location.path), _shown(exc.location.path), 1)
-
-
-def _shown(path: Path | str) -> str:
-    try:
-        return str(Path(path).absolute().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return str(exc).replace(str(exc.location.path), shown(exc.location.path), 1)
 
 
 def _parse(argv: list[str]) -> Arguments:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal, cast
 
 from protobuild import pipeline
+from protobuild.errors import shown
 from protobuild.resolve import Plan, ProtoFile
 
 
@@ -21,7 +22,7 @@ def generate(config: Path, only: Sequence[Path], dry_run: bool) -> str:
         lines += [f"would add {p}" for p in changes.added]
         lines += [f"would change {p}" for p in changes.changed]
         lines += [f"would remove {p}" for p in changes.stale]
-    where = _shown(outcome.root)
+    where = shown(outcome.root)
     if not changes:
         lines.append(f"protobuild: {outcome.file_count} files in {where}/ are up to date")
     elif not dry_run:
@@ -45,7 +46,7 @@ def check(config: Path, fix: str) -> tuple[str, bool]:
     outcome = pipeline.check(config)
     if not outcome.changes:
         return f"protobuild check: {outcome.file_count} generated files are current\n", False
-    report = check_report.report(outcome.built_tree(), outcome.changes, fix, Path.cwd())
+    report = check_report.report(outcome.built_tree(), outcome.changes, fix)
     return report, True
 
 
@@ -54,10 +55,10 @@ def breaking(config: Path, against: Path, fmt: str) -> tuple[str, bool]:
     from protobuild.breaking import format_findings
 
     plan, findings = pipeline.breaking(config, against)
-    sources = {proto.import_path: _shown(proto.source) for proto in plan.files}
+    sources = {proto.import_path: shown(proto.source) for proto in plan.files}
     style = cast("Literal['text', 'json', 'github']", fmt)  # argparse allowed only these
-    shown = format_findings(findings, style, lambda path: sources.get(path, path))
-    return shown, bool(findings)
+    text = format_findings(findings, style, lambda path: sources.get(path, path))
+    return text, bool(findings)
 
 
 def explain(config: Path, wanted: Sequence[Path]) -> str:
@@ -88,10 +89,10 @@ def _explain_file(plan: Plan, proto: ProtoFile) -> str:
     outputs.sort()
     lines = [
         proto.import_path,
-        f"  file:    {_shown(proto.source)}",
+        f"  file:    {shown(proto.source)}",
         f"  root:    {proto.root.describe()}",
         f"  module:  {proto.module}",
-        f"  outputs: {', '.join(_shown(Path(o)) for o in outputs) or '(none)'}",
+        f"  outputs: {', '.join(shown(Path(o)) for o in outputs) or '(none)'}",
     ]
     lines += [f"  import {i.path} -> {i.root.describe()}" for i in proto.imports]
     return "".join(f"{line}\n" for line in lines)
@@ -109,10 +110,3 @@ def _rendered_outputs(plan: Plan, proto: ProtoFile) -> list[str]:
             template_dir = Path(templates) if templates else None
             found += per_file_outputs(template_dir, proto.module, plan.config.output.package)
     return found
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.absolute().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)

@@ -23,7 +23,7 @@ from google.protobuf import descriptor_pb2
 
 from protobuild import parallel
 from protobuild.config import Generator
-from protobuild.errors import CompileError, Location
+from protobuild.errors import CompileError, Location, shown
 from protobuild.resolve import Plan, ProtoFile
 
 # Generators implemented inside protoc (flag per name); the rest run in-process.
@@ -207,16 +207,8 @@ def _protoc_error(errors: str, files: Sequence[ProtoFile]) -> CompileError:
 def _real_path(line: str, sources: Mapping[str, Path]) -> str:
     head, sep, rest = line.partition(":")
     if sep and head in sources:
-        return f"{_display(sources[head])}:{rest}"
+        return f"{shown(sources[head])}:{rest}"
     return line
-
-
-def _display(path: Path) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _files_with_services(fds: descriptor_pb2.FileDescriptorSet) -> set[str]:

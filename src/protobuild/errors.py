@@ -34,6 +34,14 @@ class Location:
         return text
 
 
+def shown(path: Path | str) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(Path(path).absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 class ProtobuildError(Exception):
     """Base of every error a user can cause; carries an optional location."""
 

@@ -10,9 +10,9 @@ import difflib
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from protobuild import toolchain
+from protobuild.errors import shown
 from protobuild.tree import Changes, OutputTree
 
 MAX_DIFF_LINES = 200
@@ -41,12 +41,12 @@ def toolchain_drift(tree: OutputTree, changes: Changes) -> Drift | None:
     return None
 
 
-def report(tree: OutputTree, changes: Changes, fix: str, display: Path) -> str:
+def report(tree: OutputTree, changes: Changes, fix: str) -> str:
     """The text `protobuild check` prints for `changes`: a summary, diffs and the fix.
 
-    `display` is the directory paths are shown relative to (normally the working directory).
+    Paths are shown relative to the working directory.
     """
-    root = _shown(tree.root, display)
+    root = shown(tree.root)
     lines = [f"protobuild check: {changes.count} generated file(s) are not current in {root}/"]
     lines += _listing("changed", changes.changed)
     lines += _listing("missing", changes.added)
@@ -87,10 +87,3 @@ def _diffs(tree: OutputTree, changes: Changes, root: str) -> list[str]:
 
 def _text(content: bytes) -> list[str]:
     return content.decode("utf-8", "replace").splitlines(keepends=True)
-
-
-def _shown(path: Path, display: Path) -> str:
-    try:
-        return path.relative_to(display).as_posix() or "."
-    except ValueError:
-        return str(path)
