@@ -71,7 +71,7 @@ def test_dry_run_prints_protoc_argv_and_writes_nothing(thing: Path, run: Run) ->
     lines = result.err.splitlines()
     assert lines[0].startswith("protoc -I")
     assert f"-I{thing / 'proto'}" in lines[0]
-    assert "--grpc_python_out=OUT --python_out=OUT" in lines[0]
+    assert "--grpc_python_out=OUT/grpc.zip --python_out=OUT/python.zip" in lines[0]
     assert lines[0].endswith("--include_imports --include_source_info acme/v1/thing.proto")
     assert "would add acme/v1/thing_pb2.py" in lines
     assert not (thing / "gen").exists()

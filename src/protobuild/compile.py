@@ -14,6 +14,7 @@ import functools
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,9 @@ def protoc_argv(
 ) -> list[str]:
     """The exact protoc command line for one group (argv[0] is the program name)."""
     argv = ["protoc", *(root.protoc_flag() for root in plan.includes)]
-    argv += [f"{BUILTIN_FLAGS[name]}={out}" for name in builtins]
+    # A .zip output is one file protoc writes, instead of a file and directories per proto:
+    # half of protoc's time on a large tree.
+    argv += [f"{BUILTIN_FLAGS[name]}={out / (name + '.zip')}" for name in builtins]
     argv += [f"--descriptor_set_out={out / 'descriptors.binpb'}", "--include_imports"]
     argv += ["--include_source_info", *(proto.import_path for proto in group)]
     return argv
@@ -124,14 +127,21 @@ def _run_protoc(
         serialized = (out / "descriptors.binpb").read_bytes()
         descriptors = descriptor_pb2.FileDescriptorSet.FromString(serialized)
         with_services = _files_with_services(descriptors)
-        outputs = [
-            GeneratedFile(proto.import_path, name, path, (out / path).read_bytes())
-            for proto in group
-            for name in builtins
-            if name not in SERVICE_ONLY or proto.import_path in with_services
-            for path in [output_path(proto.import_path, name)]
-        ]
+        outputs = []
+        for name in builtins:
+            wanted = [p for p in group if name not in SERVICE_ONLY or p.import_path in with_services]
+            outputs += _read_zip(out / f"{name}.zip", name, wanted)
     return outputs, serialized
+
+
+def _read_zip(archive: Path, generator: str, group: Sequence[ProtoFile]) -> list[GeneratedFile]:
+    """`generator`'s outputs for `group` from the archive protoc wrote."""
+    with zipfile.ZipFile(archive) as files:
+        return [
+            GeneratedFile(proto.import_path, generator, path, files.read(path))
+            for proto in group
+            for path in [output_path(proto.import_path, generator)]
+        ]
 
 
 def output_path(import_path: str, generator: str) -> str:
