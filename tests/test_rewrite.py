@@ -37,6 +37,14 @@ RENAMES = {
             "    from pkg.acme.common import types_pb2 as t\n",
         ),
         ("import os, top_pb2\n", "import os\nimport pkg.top_pb2\n"),
+        (
+            "from acme.common import (\n    types_pb2,\n)\n",
+            "from pkg.acme.common import types_pb2\n",
+        ),
+        ("# c\nx = (acme.v1.thing_pb2.Thing)", "# c\nx = (pkg.acme.v1.thing_pb2.Thing)"),
+        ("s = 'a\\\nb'; t = top_pb2.T\n", "s = 'a\\\nb'; t = pkg.top_pb2.T\n"),
+        ('x: "acme.v1.thing_pb2.Thing"\n', 'x: "acme.v1.thing_pb2.Thing"\n'),
+        ("m = \"top_pb2\"\n", "m = \"pkg.top_pb2\"\n"),
     ],
 )
 def test_renamed(before: str, after: str) -> None:
@@ -54,6 +62,10 @@ def test_renamed(before: str, after: str) -> None:
         "v = my_acme.v1.thing_pb2\n",
         "from google.protobuf import empty_pb2 as _empty_pb2\n",
         "from . import thing_pb2\n",
+        "x = 'it''s top_pb2'\n",
+        "y = rb'top_pb2'\n",
+        "z = 3.top_pb2\n",
+        "\"\"\"\nimport top_pb2\n\"\"\"\n",
         "DESCRIPTOR = pool.AddSerializedFile(b'\\n\\x13acme/v1/thing.proto')\n",
     ],
 )
