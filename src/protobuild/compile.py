@@ -22,7 +22,6 @@ from typing import IO
 
 from google.protobuf import descriptor_pb2
 
-from protobuild import parallel
 from protobuild.config import Generator
 from protobuild.errors import CompileError, Location, shown
 from protobuild.resolve import Plan, ProtoFile
@@ -53,32 +52,41 @@ class GeneratedFile:
 
 @dataclass(frozen=True)
 class Compiled:
-    """protoc's and the plugins' outputs, and the merged descriptor set of every input."""
+    """protoc's and the plugins' outputs, and the descriptor sets protoc wrote for them."""
 
     files: tuple[GeneratedFile, ...]
-    descriptors: bytes  # a serialized FileDescriptorSet, with imports and source info
+    # Serialized FileDescriptorSets (with imports and source info), one per protoc run; parsed
+    # and merged only when something asks for them.
+    descriptors: tuple[bytes, ...]
 
-    def descriptor_set(self) -> descriptor_pb2.FileDescriptorSet:
-        return descriptor_pb2.FileDescriptorSet.FromString(self.descriptors)
+    @functools.cached_property
+    def merged(self) -> descriptor_pb2.FileDescriptorSet:
+        """Every file of every run once, each after its dependencies (do not modify it)."""
+        if len(self.descriptors) == 1:  # protoc already orders dependencies first
+            return descriptor_pb2.FileDescriptorSet.FromString(self.descriptors[0])
+        files: dict[str, descriptor_pb2.FileDescriptorProto] = {}
+        for serialized in self.descriptors:
+            for proto in descriptor_pb2.FileDescriptorSet.FromString(serialized).file:
+                files.setdefault(proto.name, proto)
+        return descriptor_pb2.FileDescriptorSet(file=_topological(files))
 
 
 def compile_plan(plan: Plan) -> Compiled:
-    """Compile every file of `plan` with its generators.
+    """Compile every file of `plan` with its generators, in this process.
 
+    (The pipeline splits large plans into chunks and compiles each in its own process.)
     Raises CompileError when protoc or mypy-protobuf rejects the input; protoc's messages keep
     their line and column and name the user's real file instead of its import path.
     """
     files: list[GeneratedFile] = []
-    merged: dict[str, descriptor_pb2.FileDescriptorProto] = {}
+    descriptors: list[bytes] = []
     for builtins, group in protoc_groups(plan.files).items():
-        run = functools.partial(_run_protoc, plan, builtins)
-        for outputs, serialized in parallel.map_chunks(run, group):
-            files.extend(outputs)
-            for proto in descriptor_pb2.FileDescriptorSet.FromString(serialized).file:
-                merged.setdefault(proto.name, proto)
-    fds = descriptor_pb2.FileDescriptorSet(file=_topological(merged))
-    files.extend(_run_mypy_protobuf(plan.files, fds))
-    return Compiled(tuple(sorted(files, key=lambda f: f.path)), fds.SerializeToString())
+        outputs, serialized = _run_protoc(plan, builtins, group)
+        files += outputs
+        descriptors.append(serialized)
+    compiled = Compiled((), tuple(descriptors))
+    files += _run_mypy_protobuf(plan.files, compiled.merged)
+    return Compiled(tuple(sorted(files, key=lambda f: f.path)), compiled.descriptors)
 
 
 def descriptor_set(plan: Plan) -> descriptor_pb2.FileDescriptorSet:
@@ -129,7 +137,9 @@ def _run_protoc(
         with_services = _files_with_services(descriptors)
         outputs = []
         for name in builtins:
-            wanted = [p for p in group if name not in SERVICE_ONLY or p.import_path in with_services]
+            wanted = [
+                p for p in group if name not in SERVICE_ONLY or p.import_path in with_services
+            ]
             outputs += _read_zip(out / f"{name}.zip", name, wanted)
     return outputs, serialized
 
@@ -248,6 +258,8 @@ def _topological(
 def _run_mypy_protobuf(
     files: Sequence[ProtoFile], fds: descriptor_pb2.FileDescriptorSet
 ) -> list[GeneratedFile]:
+    from protobuild import mypy_plugin
+
     with_services = _files_with_services(fds)
     outputs = []
     for generator, group in _plugin_groups(files).items():
@@ -255,21 +267,11 @@ def _run_mypy_protobuf(
         if generator.name == "mypy_grpc":
             targets = [t for t in targets if t in with_services]
         owners = {output_path(p.import_path, generator.name): p.import_path for p in group}
-        run = functools.partial(_mypy_chunk, fds, generator)
-        for chunk in parallel.map_chunks(run, targets):
-            for path, content in chunk.items():
-                if path not in owners:
-                    raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")
-                outputs.append(GeneratedFile(owners[path], generator.name, path, content))
+        for path, content in mypy_plugin.generate(fds, targets, generator).items():
+            if path not in owners:
+                raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")
+            outputs.append(GeneratedFile(owners[path], generator.name, path, content))
     return outputs
-
-
-def _mypy_chunk(
-    fds: descriptor_pb2.FileDescriptorSet, generator: Generator, targets: list[str]
-) -> dict[str, bytes]:
-    from protobuild import mypy_plugin
-
-    return mypy_plugin.generate(fds, targets, generator)
 
 
 def _plugin_groups(files: Sequence[ProtoFile]) -> dict[Generator, list[ProtoFile]]:

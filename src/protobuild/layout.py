@@ -9,15 +9,13 @@ result is a value: writing it and checking it against disk are separate stages.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import os
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from protobuild import parallel, toolchain
+from protobuild import toolchain
 from protobuild.errors import CompileError
 from protobuild.resolve import Plan, protoc_module
 from protobuild.rewrite import rewrite_modules
@@ -29,31 +27,48 @@ if TYPE_CHECKING:
 TYPED_GENERATORS = ("pyi", "mypy", "mypy_grpc", "services")
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A generated file at its place in the output tree, and where it came from."""
+
+    file: OutputFile
+    proto: str
+    generator: str
+
+
+def place(plan: Plan, compiled: Compiled) -> tuple[Placed, ...]:
+    """Each compiled file moved to its module's directory, renamed and with its header."""
+    modules = plan.module_map()
+    renames = module_renames(plan)
+    return tuple(
+        Placed(_place(relative_dir(plan, modules[g.proto]), g, renames), g.proto, g.generator)
+        for g in compiled.files
+    )
+
+
 def lay_out(
     plan: Plan,
-    compiled: Compiled,
+    placed: Iterable[Placed],
     rendered: Mapping[str, Rendered],
+    compiled: Compiled,
     snapshots: bool = True,
     carried: Mapping[str, tuple[bytes, str]] | None = None,
 ) -> OutputTree:
-    """The output tree for `plan` from its compiled and rendered files.
+    """The output tree for `plan` from its placed and rendered files.
 
     `rendered` maps paths relative to the output directory to rendered modules. With
-    `snapshots`, the `[[descriptors]]` targets are part of the tree, at paths relative to the
-    output directory (outside it, they start with `../`). `carried` are finished outputs of
-    protos outside `plan` (path -> (bytes, owning proto)), kept as they are.
-    Raises CompileError when two generators produce the same path.
+    `snapshots`, the `[[descriptors]]` targets (from `compiled`'s descriptor sets) are part of
+    the tree, at paths relative to the output directory (outside it, they start with `../`).
+    `carried` are finished outputs of protos outside `plan` (path -> (bytes, owning proto)),
+    kept as they are. Raises CompileError when two generators produce the same path.
     """
-    modules = plan.module_map()
-    work = [(relative_dir(plan, modules[g.proto]), g) for g in compiled.files]
-    placed = parallel.map_chunks(functools.partial(_place_all, module_renames(plan)), work)
     files: dict[str, OutputFile] = {}
     claims: dict[str, str] = {}
     owners: dict[str, str] = {}
-    for generated, output in zip(compiled.files, itertools.chain(*placed), strict=True):
-        _claim(claims, output.path, f"{generated.generator} for {generated.proto}")
-        files[output.path] = output
-        owners[output.path] = generated.proto
+    for item in placed:
+        _claim(claims, item.file.path, f"{item.generator} for {item.proto}")
+        files[item.file.path] = item.file
+        owners[item.file.path] = item.proto
     sources = _sources_by_stem(plan)
     for path, module in sorted(rendered.items()):
         _claim(claims, path, "the services templates")
@@ -91,7 +106,7 @@ def _snapshot_files(plan: Plan, compiled: Compiled) -> Iterable[OutputFile]:
         return
     from protobuild.descriptors import snapshot
 
-    fds = compiled.descriptor_set()
+    fds = compiled.merged
     for entry in plan.config.snapshots:
         text = snapshot(fds, entry.prefix, entry.exclude, entry.source_info)
         header = toolchain.header(f"the protos under {entry.prefix or 'every root'}")
@@ -115,13 +130,6 @@ def relative_dir(plan: Plan, module: str) -> str:
     package = plan.config.output.package
     relative = module.removeprefix(package + ".") if package else module
     return posixpath.join(*relative.split(".")[:-1]) if "." in relative else ""
-
-
-def _place_all(
-    renames: Mapping[str, str], work: list[tuple[str, GeneratedFile]]
-) -> list[OutputFile]:
-    """Each generated file moved into its directory, renamed and with its header."""
-    return [_place(directory, generated, renames) for directory, generated in work]
 
 
 def _place(directory: str, generated: GeneratedFile, renames: Mapping[str, str]) -> OutputFile:

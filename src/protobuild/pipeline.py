@@ -1,6 +1,11 @@
 """The only module that chains the stages: config -> resolve -> compile -> render -> layout,
 then write or check. Each stage takes and returns frozen values; none of them prints.
 
+A large plan is cut into chunks of files, one per core, and each chunk goes through compile,
+per-file render and placement in its own process, without waiting for the others: one fan-out
+instead of one per stage, and only finished files travel back. What needs every file at once
+(per-package templates, API snapshots, the tree's own files) is assembled afterwards.
+
 When the incremental cache shows the output current, no stage after config runs: the heavy
 modules (protobuf, grpc_tools, jinja2) are imported only when a build is needed.
 """
@@ -8,7 +13,9 @@ modules (protobuf, grpc_tools, jinja2) are imported only when a build is needed.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,7 +30,8 @@ from protobuild.tree import Changes, OutputTree, compare
 if TYPE_CHECKING:
     from protobuild import incremental
     from protobuild.breaking import Finding
-    from protobuild.resolve import Plan
+    from protobuild.layout import Placed, Rendered
+    from protobuild.resolve import Plan, ProtoFile
 
 
 @dataclass(frozen=True)
@@ -131,16 +139,39 @@ def _remember(outcome: Outcome, differing: Sequence[str] = ()) -> None:
 
 
 def _build_tree(plan: Plan, snapshots: bool, part: incremental.Partial | None) -> OutputTree:
-    from protobuild import layout, rendering
-    from protobuild.compile import compile_plan
+    from protobuild import layout, parallel, rendering
+    from protobuild.compile import Compiled
 
     built = part.plan if part is not None else plan
     carried = part.carried if part is not None else None
     with _without_cyclic_gc():
-        compiled = compile_plan(built)
-        return layout.lay_out(
-            built, compiled, rendering.render(built, compiled), snapshots, carried
-        )
+        pieces = parallel.map_chunks(functools.partial(_build_piece, built), built.files)
+        compiled = Compiled((), tuple(d for piece in pieces for d in piece.descriptors))
+        rendered = {path: r for piece in pieces for path, r in piece.rendered.items()}
+        rendered.update(rendering.render(built, compiled, per_file=False))
+        placed = itertools.chain.from_iterable(piece.placed for piece in pieces)
+        return layout.lay_out(built, placed, rendered, compiled, snapshots, carried)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """What a chunk of files becomes: placed outputs, per-file renders, and the descriptor
+    sets protoc wrote (sent back serialized; parsed only if something needs them)."""
+
+    placed: tuple[Placed, ...]
+    rendered: dict[str, Rendered]
+    descriptors: tuple[bytes, ...]
+
+
+def _build_piece(plan: Plan, files: list[ProtoFile]) -> _Piece:
+    """Compile, per-file render and placement of some of `plan`'s files (often in a worker)."""
+    from protobuild import layout, rendering
+    from protobuild.compile import compile_plan
+
+    chunk = replace(plan, files=tuple(files))
+    compiled = compile_plan(chunk)
+    rendered = rendering.render(chunk, compiled, per_file=True)
+    return _Piece(layout.place(chunk, compiled), rendered, compiled.descriptors)
 
 
 @contextlib.contextmanager

@@ -1,21 +1,21 @@
 """Stage 4 as the pipeline runs it: the render stage (render.py) applied to a plan.
 
-Targets are grouped by the template set their `services` generator names; each group renders
-in parallel chunks when every template renders once per proto file (then each output also
-records the proto it comes from, which partial rebuilds rely on), in one piece otherwise.
+Targets are grouped by the template set their `services` generator names. A group whose
+templates all render once per proto file renders with the rest of a chunk of files (each output
+then records the proto it comes from, which partial rebuilds rely on); a group with per-package
+or per-run templates needs all of its protos at once, so the pipeline renders it for the whole
+plan.
 """
 
 from __future__ import annotations
 
-import functools
-import itertools
 import posixpath
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 
-from protobuild import parallel, resolve
+from protobuild import resolve
 from protobuild.compile import Compiled
 from protobuild.config import Generator
 from protobuild.layout import Rendered
@@ -30,25 +30,46 @@ from protobuild.render import (
 from protobuild.resolve import Plan
 
 
-def render(plan: Plan, compiled: Compiled) -> dict[str, Rendered]:
-    """Every module the `services` generators of `plan` render, by output path."""
+def render(plan: Plan, compiled: Compiled, per_file: bool) -> dict[str, Rendered]:
+    """The modules the `services` generators of `plan` render, by output path: those of the
+    groups whose templates all render per proto file, or (not `per_file`) of the others."""
+    groups = {
+        generator: targets
+        for generator, targets in _groups(plan).items()
+        if renders_per_file(generator) == per_file
+    }
+    if not groups:
+        return {}
+    fds = compiled.merged
+    modules = _all_modules(plan, [f.name for f in fds.file])
+    rendered: dict[str, Rendered] = {}
+    for generator, targets in groups.items():
+        rendered.update(
+            _render_group(fds, targets, modules, plan.config.output.package, _templates(generator))
+        )
+    return rendered
+
+
+def renders_per_file(generator: Generator) -> bool:
+    """Whether every template of this `services` generator renders once per proto file."""
+    templates = discover(_templates(generator) or stock_template_dir())
+    return all(template.scope == "file" for template in templates)
+
+
+def _groups(plan: Plan) -> dict[Generator, list[str]]:
+    """The targets of each `services` generator of `plan`."""
     groups: dict[Generator, list[str]] = {}
     for proto in plan.files:
         for generator in proto.generators:
             if generator.name == "services":
                 groups.setdefault(generator, []).append(proto.import_path)
-    if not groups:
-        return {}
-    fds = compiled.descriptor_set()
-    modules = _all_modules(plan, [f.name for f in fds.file])
-    rendered: dict[str, Rendered] = {}
-    for generator, targets in groups.items():
-        templates = generator.option("templates", "")
-        template_dir = Path(str(templates)) if templates else None
-        rendered.update(
-            _render_group(fds, targets, modules, plan.config.output.package, template_dir)
-        )
-    return rendered
+    return groups
+
+
+def _templates(generator: Generator) -> Path | None:
+    """The template directory a `services` generator names (None: the stock templates)."""
+    templates = generator.option("templates", "")
+    return Path(str(templates)) if templates else None
 
 
 def _render_group(
@@ -60,15 +81,10 @@ def _render_group(
 ) -> dict[str, Rendered]:
     templates = discover(template_dir or stock_template_dir())
     per_file = all(template.scope == "file" for template in templates)
-    run = functools.partial(
-        render_services, fds, modules=modules, package=package, template_dir=template_dir
-    )
-    # Per-package and per-run templates need all their protos in one call.
-    chunks = parallel.map_chunks(run, targets) if per_file else [run(targets)]
+    outputs = render_services(fds, targets, modules, package, template_dir)
     owners = _owners(templates, targets, modules, package) if per_file else {}
     digest = template_digest(template_dir)
-    outputs = itertools.chain.from_iterable(chunk.items() for chunk in chunks)
-    return {path: Rendered(text, digest, owners.get(path, "")) for path, text in outputs}
+    return {path: Rendered(text, digest, owners.get(path, "")) for path, text in outputs.items()}
 
 
 def per_file_outputs(template_dir: Path | None, module: str, package: str) -> list[str]:

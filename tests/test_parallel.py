@@ -1,0 +1,149 @@
+"""Large plans are built in chunks, one process each: the result must not depend on it.
+
+Trees here are larger than parallel.MIN_ITEMS_TO_SPLIT, so PROTOBUILD_WORKERS=3 really fans
+out; every chunk's files import files of other chunks, and the per-package and per-run
+templates and the API snapshot need every file at once.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from protobuild import parallel
+from tests.conftest import Run, tree_bytes
+
+PACKAGES = 8
+PER_PACKAGE = 10
+
+CONFIG = """\
+version = 1
+[output]
+dir = "gen/pkg"
+package = "pkg"
+[[roots]]
+path = "proto"
+[generators]
+python = {}
+grpc = {}
+mypy = {}
+mypy_grpc = {}
+services = {}
+[[descriptors]]
+prefix = "org"
+target = "api.pb.txt"
+"""
+
+CUSTOM_TEMPLATES = {
+    "{stem}_info.txt.j2": "{{ file.proto }}: {{ file.services | length }} services\n",
+    "{package}/index.txt.j2": "{% for s in package.services %}{{ s.client_name }}\n{% endfor %}",
+    "ALL.txt.j2": "{% for file in files %}{{ file.module }}\n{% endfor %}",
+}
+
+
+def _proto(package: int, number: int) -> str:
+    lines = ['syntax = "proto3";', f"package org.p{package}.v1;"]
+    lines.append('import "google/protobuf/timestamp.proto";')
+    fields = ["  google.protobuf.Timestamp at = 1;"]
+    if number > 0:
+        lines.append(f'import "org/p{package}/v1/f{number - 1}.proto";')
+        fields.append(f"  org.p{package}.v1.M{number - 1} previous = 2;")
+    if package > 0:  # the previous package lives in another chunk for most files
+        lines.append(f'import "org/p{package - 1}/v1/f0.proto";')
+        fields.append(f"  org.p{package - 1}.v1.M0 other = 3;")
+    lines += [f"message M{number} {{", *fields, "}"]
+    if number % 2 == 0:
+        lines.append(f"service S{number} {{ rpc Get(M{number}) returns (stream M{number}); }}")
+    return "\n".join(lines) + "\n"
+
+
+def _write_tree(root: Path, config: str) -> None:
+    (root / "Protobuild.toml").write_text(config)
+    for package in range(PACKAGES):
+        directory = root / f"proto/org/p{package}/v1"
+        directory.mkdir(parents=True)
+        for number in range(PER_PACKAGE):
+            (directory / f"f{number}.proto").write_text(_proto(package, number))
+
+
+def _outputs(root: Path) -> dict[str, bytes]:
+    """The generated tree and the API snapshot (not the cache, which records file times)."""
+    return {**tree_bytes(root / "gen"), "api.pb.txt": (root / "api.pb.txt").read_bytes()}
+
+
+def _build(root: Path, run: Run, monkeypatch: pytest.MonkeyPatch, workers: int) -> Path:
+    """A copy of `root` generated with `workers` processes; returns the copy."""
+    copy = root.parent / f"{root.name}-{workers}"
+    shutil.copytree(root, copy)
+    monkeypatch.setenv("PROTOBUILD_WORKERS", str(workers))
+    monkeypatch.chdir(copy)
+    result = run("-q")
+    assert result.code == 0, result.err
+    return copy
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    root.mkdir()
+    _write_tree(root, CONFIG)
+    assert PACKAGES * PER_PACKAGE >= parallel.MIN_ITEMS_TO_SPLIT  # or nothing would fan out
+    return root
+
+
+def test_chunked_build_equals_serial_build(
+    tree: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = _outputs(_build(tree, run, monkeypatch, 1))
+    assert _outputs(_build(tree, run, monkeypatch, 3)) == serial
+    assert "pkg/org/p7/v1/f8_services.py" in serial
+    assert b"from pkg.org.p6.v1 import f0_pb2" in serial["pkg/org/p7/v1/f0_pb2.py"]
+    assert serial["api.pb.txt"].count(b'name: "org/') == PACKAGES * PER_PACKAGE
+
+
+def test_whole_plan_templates_see_every_chunk(
+    tree: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, text in CUSTOM_TEMPLATES.items():
+        (tree / "templates" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / "templates" / name).write_text(text)
+    (tree / "Protobuild.toml").write_text(
+        CONFIG.replace("services = {}", 'services = { templates = "templates" }')
+    )
+    serial = _outputs(_build(tree, run, monkeypatch, 1))
+    chunked = _outputs(_build(tree, run, monkeypatch, 3))
+    assert chunked == serial
+    assert chunked["pkg/ALL.txt"].count(b"pkg.org.") == PACKAGES * PER_PACKAGE
+    assert chunked["pkg/org/p7/v1/index.txt"].count(b"Client\n") == PER_PACKAGE // 2
+    assert chunked["pkg/org/p7/v1/f8_info.txt"].endswith(b"org/p7/v1/f8.proto: 1 services\n")
+
+
+def test_an_error_in_a_later_chunk_names_the_file_and_keeps_the_tree(
+    tree: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built = _build(tree, run, monkeypatch, 3)
+    before = tree_bytes(built / "gen")
+    last = built / f"proto/org/p{PACKAGES - 1}/v1/f9.proto"
+    last.write_text(last.read_text().replace("at = 1;", "at = ;"))
+    result = run("-q")
+    assert result.code == 3
+    assert result.err.startswith(f"proto/org/p{PACKAGES - 1}/v1/f9.proto:"), result.err
+    assert "Expected field number" in result.err
+    assert tree_bytes(built / "gen") == before
+
+
+def _pid(items: list[int]) -> list[tuple[int, int]]:
+    return [(item, os.getpid()) for item in items]
+
+
+def test_map_chunks_keeps_order_and_uses_other_processes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "3")
+    items = list(range(parallel.MIN_ITEMS_TO_SPLIT * 2))
+    results = [pair for chunk in parallel.map_chunks(_pid, items) for pair in chunk]
+    assert [item for item, _ in results] == items
+    assert len({pid for _, pid in results}) == 3
