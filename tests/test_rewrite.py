@@ -44,7 +44,7 @@ RENAMES = {
         ("# c\nx = (acme.v1.thing_pb2.Thing)", "# c\nx = (pkg.acme.v1.thing_pb2.Thing)"),
         ("s = 'a\\\nb'; t = top_pb2.T\n", "s = 'a\\\nb'; t = pkg.top_pb2.T\n"),
         ('x: "acme.v1.thing_pb2.Thing"\n', 'x: "acme.v1.thing_pb2.Thing"\n'),
-        ("m = \"top_pb2\"\n", "m = \"pkg.top_pb2\"\n"),
+        ('m = "top_pb2"\n', 'm = "pkg.top_pb2"\n'),
     ],
 )
 def test_renamed(before: str, after: str) -> None:
@@ -65,7 +65,7 @@ def test_renamed(before: str, after: str) -> None:
         "x = 'it''s top_pb2'\n",
         "y = rb'top_pb2'\n",
         "z = 3.top_pb2\n",
-        "\"\"\"\nimport top_pb2\n\"\"\"\n",
+        '"""\nimport top_pb2\n"""\n',
         "DESCRIPTOR = pool.AddSerializedFile(b'\\n\\x13acme/v1/thing.proto')\n",
     ],
 )
@@ -75,3 +75,11 @@ def test_left_alone(source: str) -> None:
 
 def test_no_renames_is_identity() -> None:
     assert rewrite_modules("import acme.v1.thing_pb2\n", {}) == "import acme.v1.thing_pb2\n"
+
+
+def test_names_longer_than_the_scan_window_are_renamed_whole() -> None:
+    long = ".".join(f"segment{i}" for i in range(40)) + ".deep_pb2"
+    source = f"import {long}\nx = {long}.M\n"
+    assert (
+        rewrite_modules(source, {long: f"pkg.{long}"}) == f"import pkg.{long}\nx = pkg.{long}.M\n"
+    )

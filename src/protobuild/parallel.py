@@ -19,6 +19,9 @@ R = TypeVar("R")
 
 # Below this many items, forking costs more than it saves.
 MIN_ITEMS_TO_SPLIT = 64
+# Chunks per worker: workers that finish early take another chunk, so an uneven chunk or a
+# core busy with something else delays the end less; each chunk has a small fixed cost.
+CHUNKS_PER_WORKER = 2
 
 
 def workers() -> int:
@@ -50,12 +53,10 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     count = workers()
     if count == 1 or len(items) < MIN_ITEMS_TO_SPLIT or not _can_fork():
         return [function(list(items))]
-    chunks = chunked(items, count)
+    chunks = chunked(items, min(count * CHUNKS_PER_WORKER, len(items) // (MIN_ITEMS_TO_SPLIT // 4)))
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(chunks), mp_context=context) as pool:
-        futures = [pool.submit(function, chunk) for chunk in chunks[1:]]
-        first = function(chunks[0])  # the parent works too instead of waiting
-        return [first, *(future.result() for future in futures)]
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        return list(pool.map(function, chunks))
 
 
 def _can_fork() -> bool:

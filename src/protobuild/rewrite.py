@@ -41,7 +41,7 @@ _LEXER = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 _CHAIN = re.compile(r"(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*_pb2(?:_grpc)?")
-_CHAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.")
+_CHAIN_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."
 
 # What the last characters of a module name string (before its closing quote) can be.
 _MODULE_ENDINGS = ("_pb2", "grpc")
@@ -78,8 +78,12 @@ def rewrite_modules(source: str, renames: Mapping[str, str]) -> str:
 def _chain_start(text: str, end_of_module: int, floor: int) -> int:
     """Where the dotted name ending in `_pb2` at `end_of_module` begins (not before floor)."""
     start = end_of_module
-    while start > floor and text[start - 1] in _CHAIN_CHARS:
-        start -= 1
+    while start > floor:  # str.rstrip finds the run in C; windows keep the copies short
+        window = text[max(floor, start - 128) : start]
+        rest = window.rstrip(_CHAIN_CHARS)
+        start -= len(window) - len(rest)
+        if rest:
+            break
     return start
 
 

@@ -34,12 +34,15 @@ def apply(tree: OutputTree, changes: Changes) -> None:
 def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[Path, Path]]]:
     staged: list[tuple[Path, Path]] = []
     created: list[Path] = []
+    present: set[Path] = set()  # directories known to exist: one check per directory
     try:
         for path, content in sorted(files.items()):
             # Normalised: snapshot paths leave the output directory (`../api/next.pb.txt`),
             # and `gen/pkg/..` does not exist before `gen/pkg` does.
             destination = Path(os.path.normpath(root / path))
-            created.extend(_make_dirs(destination.parent))
+            if destination.parent not in present:
+                created.extend(_make_dirs(destination.parent))
+                present.add(destination.parent)
             staged.append((_stage(destination, content), destination))
         yield staged
     except BaseException:
@@ -57,9 +60,15 @@ def _stage(destination: Path, content: bytes) -> Path:
     temporary = destination.with_name(f".{destination.name}.protobuild-{os.getpid()}")
     try:
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(handle, view) :]
+        finally:
+            os.close(handle)
     except OSError as exc:
+        with contextlib.suppress(OSError):  # a half-written file (a full disk) goes too
+            os.unlink(temporary)
         raise WriteError(f"cannot write: {exc.strerror}", Location(destination)) from exc
     return temporary
 
