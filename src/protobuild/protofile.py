@@ -10,16 +10,15 @@ import re
 from dataclasses import dataclass
 
 # Comments and string literals, in one alternation so that a `//` inside a string is not a
-# comment and a quote inside a comment is not a string.
-_LEXEMES = re.compile(
-    r"""(?P<line>//[^\n]*)|(?P<block>/\*.*?\*/)|(?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""",
-    re.DOTALL,
-)
-_IMPORT = re.compile(
-    r"(?:^|(?<=[;}]))\s*import\s+(?P<kind>public\s+|weak\s+)?(?P<quote>\"|')(?P<path>[^\"'\n]*)(?P=quote)\s*;",
-)
-
-_SERVICE = re.compile(r"(?:^|(?<=[;}]))\s*service\s+\w+\s*\{")
+# comment and a quote inside a comment is not a string. No capturing group around the
+# alternatives: that lets the regex engine skip straight to the next '/', '"' or "'".
+_LEXEMES = re.compile(r"""//[^\n]*|/\*.*?\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""", re.DOTALL)
+_NOT_NEWLINE = re.compile(r"[^\n]")
+# Statements start with a keyword (a literal the engine searches for quickly); that the keyword
+# begins a statement (after `;`, `}` or nothing) is checked around each match.
+_IMPORT = re.compile(r"""import\s*(?:(public|weak)\s+)?("|')([^"'\n]*)\2\s*;""")
+_SERVICE = re.compile(r"service\s+\w+\s*\{")
+_STATEMENT_ENDS = ("", ";", "}")
 
 
 @dataclass(frozen=True)
@@ -44,27 +43,41 @@ def summarize(text: str) -> ProtoSummary:
     """The imports of a .proto source and whether it declares a service (one pass over its
     comments, which both questions must skip)."""
     masked = _mask_comments(text)
-    return ProtoSummary(_imports(text, masked), _SERVICE.search(masked) is not None)
+    services = any(_starts_statement(masked, m.start()) for m in _SERVICE.finditer(masked))
+    return ProtoSummary(_imports(text, masked), services)
 
 
 def _imports(text: str, masked: str) -> tuple[ProtoImport, ...]:
     found = []
     for match in _IMPORT.finditer(masked):
-        start = match.start("kind") if match["kind"] else match.start("quote")
-        keyword_at = masked.rfind("import", 0, start)
-        line, column = _position(text, keyword_at)
-        public = (match["kind"] or "").strip() == "public"
-        found.append(ProtoImport(match["path"], line, column, public))
+        if _starts_statement(masked, match.start()):
+            line, column = _position(text, match.start())
+            found.append(ProtoImport(match[3], line, column, match[1] == "public"))
     return tuple(found)
+
+
+def _starts_statement(masked: str, keyword_at: int) -> bool:
+    """Whether the keyword at `keyword_at` is a word of its own that begins a statement."""
+    return _previous_char(masked, keyword_at) in _STATEMENT_ENDS
+
+
+def _previous_char(text: str, index: int) -> str:
+    """The last non-whitespace character before `index` ("" if none). Masked comments are long
+    runs of spaces, so the search strips windows rather than stepping one character at a time."""
+    while index > 0:
+        window = text[max(0, index - 1024) : index].rstrip()
+        if window:
+            return window[-1]
+        index -= 1024
+    return ""
 
 
 def _mask_comments(text: str) -> str:
     """Replace comments with spaces (newlines kept) so that offsets still match `text`."""
 
     def blank(match: re.Match[str]) -> str:
-        if match.lastgroup == "string":
-            return match[0]
-        return re.sub(r"[^\n]", " ", match[0])
+        lexeme = match[0]
+        return lexeme if lexeme[0] in "\"'" else _NOT_NEWLINE.sub(" ", lexeme)
 
     return _LEXEMES.sub(blank, text)
 

@@ -110,6 +110,9 @@ class _Resolver:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.overrides: Mapping[str, str] = dict(config.packages)
+        # (include dir, import path) -> whether the file is there: most files import the same
+        # few well-known types, which would otherwise cost a stat per import.
+        self._present: dict[tuple[Path, str], bool] = {}
 
     def plan(self) -> Plan:
         sources = self._source_files()
@@ -215,7 +218,7 @@ class _Resolver:
             if root.kind == SOURCE:
                 if path in sources and sources[path][0] == root:
                     return root
-            elif (root.path / path).is_file():
+            elif self._is_file(root.path, path):
                 return root
         raise ResolveError(
             _unresolved_message(path, includes, sources), Location(importer, line, column)
@@ -225,8 +228,14 @@ class _Resolver:
         self, import_path: str, root: IncludeRoot, includes: tuple[IncludeRoot, ...]
     ) -> None:
         for other in includes:
-            if other.kind != SOURCE and (other.path / import_path).is_file():
+            if other.kind != SOURCE and self._is_file(other.path, import_path):
                 raise _shadowed(import_path, root, other)
+
+    def _is_file(self, directory: Path, path: str) -> bool:
+        key = (directory, path)
+        if key not in self._present:
+            self._present[key] = (directory / path).is_file()
+        return self._present[key]
 
     def _external_module(
         self, path: str, distributions: Mapping[str, tuple[IncludeRoot, dict[str, str]]]

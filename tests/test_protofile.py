@@ -1,0 +1,86 @@
+"""Reading a .proto's imports and services before protoc: examples, and protoc as the oracle."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import pytest
+from google.protobuf import descriptor_pb2
+
+from protobuild.compile import run_protoc
+from protobuild.protofile import ProtoImport, summarize
+from protobuild.resolve import well_known_types_dir
+
+HEADER = 'syntax = "proto3";\npackage p;\n'
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('import "a/b.proto";\n', [ProtoImport("a/b.proto", 1, 1)]),
+        ("  import 'a.proto' ;\n", [ProtoImport("a.proto", 1, 3)]),
+        ('import public "a.proto";\n', [ProtoImport("a.proto", 1, 1, public=True)]),
+        ('import weak "a.proto";\n', [ProtoImport("a.proto", 1, 1)]),
+        (
+            'import "a.proto"; import "b.proto";\n',
+            [ProtoImport("a.proto", 1, 1), ProtoImport("b.proto", 1, 19)],
+        ),
+        (HEADER + 'import\n  "a.proto";\n', [ProtoImport("a.proto", 3, 1)]),
+        ('// import "a.proto";\nimport "b.proto";\n', [ProtoImport("b.proto", 2, 1)]),
+        ('/* import "a.proto";\n */ import "b.proto";\n', [ProtoImport("b.proto", 2, 5)]),
+        ('/* "unclosed string */ import "b.proto";\n', [ProtoImport("b.proto", 1, 24)]),
+        ('option (x) = "import \\"a.proto\\";";\n', []),
+        ('message M { string import = 1; }\nimport "a.proto";\n', [ProtoImport("a.proto", 2, 1)]),
+        ("message important {}\n", []),
+    ],
+)
+def test_imports(source: str, expected: list[ProtoImport]) -> None:
+    assert list(summarize(source).imports) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "has_services"),
+    [
+        ("service S {}\n", True),
+        (HEADER + "message M {}\nservice S { rpc A(M) returns (M); }\n", True),
+        ("message M {} service S{}\n", True),
+        ("// service S {}\nmessage M {}\n", False),
+        ("/* service S {} */\n", False),
+        ("message M { string service = 1; }\n", False),
+        ('option (o) = "service S {";\n', False),
+        ("message services {}\n", False),
+    ],
+)
+def test_services(source: str, has_services: bool) -> None:
+    assert summarize(source).has_services is has_services
+
+
+def _googleapis() -> list[tuple[str, Path]]:
+    dist = importlib.metadata.distribution("googleapis-common-protos")
+    names = sorted(str(f) for f in dist.files or () if str(f).endswith(".proto"))
+    return [(name, Path(str(dist.locate_file(name)))) for name in names]
+
+
+def test_agrees_with_protoc_on_every_googleapis_proto(tmp_path: Path) -> None:
+    protos = _googleapis()
+    root = protos[0][1].parents[len(Path(protos[0][0]).parts) - 1]
+    out = tmp_path / "set.binpb"
+    code, errors = run_protoc(
+        [
+            "protoc",
+            f"-I{root}",
+            f"-I{well_known_types_dir()}",
+            f"--descriptor_set_out={out}",
+            *(name for name, _ in protos),
+        ]
+    )
+    assert code == 0, errors
+    parsed = {f.name: f for f in descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file}
+    for name, path in protos:
+        summary = summarize(path.read_text())
+        descriptor = parsed[name]
+        assert [i.path for i in summary.imports] == list(descriptor.dependency), name
+        public = [n for n, i in enumerate(summary.imports) if i.public]
+        assert public == list(descriptor.public_dependency), name
+        assert summary.has_services is bool(descriptor.service), name
