@@ -5,11 +5,13 @@ from __future__ import annotations
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
 from protobuild import pipeline
 from protobuild.errors import shown
-from protobuild.resolve import Plan, ProtoFile
+
+if TYPE_CHECKING:  # resolve is imported only when a run needs a plan (not on a cache hit)
+    from protobuild.resolve import Plan, ProtoFile
 
 
 def generate(config: Path, only: Sequence[Path], dry_run: bool) -> str:
