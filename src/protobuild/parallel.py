@@ -2,23 +2,23 @@
 
 Most of a large build is Python (mypy-protobuf, templates, renaming), which one interpreter runs
 on one core. Forked worker processes inherit everything already imported, so a fan-out costs a
-few milliseconds. Small inputs, platforms without fork, and PROTOBUILD_WORKERS=1 run serially.
+few milliseconds; each takes the next chunk when it finishes one. Small inputs, platforms
+without fork, and PROTOBUILD_WORKERS=1 run serially, in this process.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-# Below this many items, forking costs more than it saves.
+# Below this many items, forking costs more than it saves; no chunk is smaller than MIN_CHUNK.
 MIN_ITEMS_TO_SPLIT = 64
+MIN_CHUNK = 16
 # Chunks per worker: workers that finish early take another chunk, so an uneven chunk or a
 # core busy with something else delays the end less; each chunk has a small fixed cost.
 CHUNKS_PER_WORKER = 2
@@ -53,7 +53,11 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     count = workers()
     if count == 1 or len(items) < MIN_ITEMS_TO_SPLIT or not _can_fork():
         return [function(list(items))]
-    chunks = chunked(items, min(count * CHUNKS_PER_WORKER, len(items) // (MIN_ITEMS_TO_SPLIT // 4)))
+    # Imported here: small runs (a partial rebuild, a cache hit) never pay for them.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = chunked(items, min(count * CHUNKS_PER_WORKER, len(items) // MIN_CHUNK))
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
         return list(pool.map(function, chunks))
