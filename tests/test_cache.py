@@ -126,3 +126,20 @@ def test_unwritable_cache_does_not_fail_the_run(built: Path, run: Run) -> None:
     (built / ".protobuild-cache").rmdir()
     (built / ".protobuild-cache").write_text("a file where the directory goes")
     assert run("-q", "check").code == 0
+
+
+def test_compiled_templates_are_kept_and_a_corrupt_one_is_recompiled(
+    project: Project, run: Run
+) -> None:
+    config = MINIMAL_CONFIG + "services = {}\n"
+    root = project({"Protobuild.toml": config, "proto/acme/v1/thing.proto": THING_PROTO})
+    assert run("-q").code == 0
+    services = root / "gen/pkg/acme/v1/thing_services.py"
+    expected = services.read_bytes()
+    kept = sorted((root / ".protobuild-cache/templates").iterdir())
+    assert kept and all(path.name.endswith(".cache") for path in kept)
+    for path in kept:
+        path.write_bytes(b"garbage, not marshalled code")
+    services.unlink()
+    assert run("-q").code == 0
+    assert services.read_bytes() == expected

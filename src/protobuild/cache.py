@@ -13,6 +13,7 @@ ever a hint: a corrupt, foreign or unreadable cache is ignored, never trusted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -235,13 +236,25 @@ def _save(
         "written_ns": written_ns,
         "files": dict(files),
     }
+    directory = cache_directory(config)
+    if directory is None:
+        return
+    with contextlib.suppress(OSError):
+        _write_atomically(directory / _STATE, json.dumps(state, separators=(",", ":")).encode())
+
+
+def cache_directory(config: Config) -> Path | None:
+    """The project's cache directory, created (and ignored by git) if need be; None when it
+    cannot be (a read-only checkout): the cache is an optimisation, never a reason to fail."""
     directory = config.base_dir / DIRECTORY
     try:
         directory.mkdir(exist_ok=True)
-        (directory / ".gitignore").write_text("# Written by protobuild.\n*\n")
-        _write_atomically(directory / _STATE, json.dumps(state, separators=(",", ":")).encode())
+        ignore = directory / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Written by protobuild.\n*\n")
     except OSError:
-        pass
+        return None
+    return directory
 
 
 def _record(root: str, path: str, content: bytes, known_equal: bool) -> list[object]:

@@ -86,7 +86,8 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
 
     selected = _select(resolve.resolve(cfg), only)
     part = _incremental_part(selected, entry, keys)
-    output = _build_tree(selected, not only, part)
+    templates = _compiled_templates(cfg) if keys is not None else None
+    output = _build_tree(selected, not only, part, templates)
     known = {path: content for path, (content, _) in (part.carried if part else {}).items()}
     changes = compare(output, prune=not only, known=known)
     compiled = len(part.plan.files) if part is not None else len(selected.files)
@@ -138,17 +139,26 @@ def _remember(outcome: Outcome, differing: Sequence[str] = ()) -> None:
         cache.store(config, keys, tree.by_path(), dict(tree.owners), differing)
 
 
-def _build_tree(plan: Plan, snapshots: bool, part: incremental.Partial | None) -> OutputTree:
+def _compiled_templates(config: Config) -> Path | None:
+    """Where compiled templates are kept between runs: inside the cache directory."""
+    directory = cache.cache_directory(config)
+    return directory / "templates" if directory is not None else None
+
+
+def _build_tree(
+    plan: Plan, snapshots: bool, part: incremental.Partial | None, templates: Path | None
+) -> OutputTree:
     from protobuild import layout, parallel, rendering
     from protobuild.compile import Compiled
 
     built = part.plan if part is not None else plan
     carried = part.carried if part is not None else None
     with _without_cyclic_gc():
-        pieces = parallel.map_chunks(functools.partial(_build_piece, built), built.files)
+        build_piece = functools.partial(_build_piece, built, templates)
+        pieces = parallel.map_chunks(build_piece, built.files)
         compiled = Compiled((), tuple(d for piece in pieces for d in piece.descriptors))
         rendered = {path: r for piece in pieces for path, r in piece.rendered.items()}
-        rendered.update(rendering.render(built, compiled, per_file=False))
+        rendered.update(rendering.render(built, compiled, False, templates))
         placed = itertools.chain.from_iterable(piece.placed for piece in pieces)
         return layout.lay_out(built, placed, rendered, compiled, snapshots, carried)
 
@@ -163,14 +173,14 @@ class _Piece:
     descriptors: tuple[bytes, ...]
 
 
-def _build_piece(plan: Plan, files: list[ProtoFile]) -> _Piece:
+def _build_piece(plan: Plan, templates: Path | None, files: list[ProtoFile]) -> _Piece:
     """Compile, per-file render and placement of some of `plan`'s files (often in a worker)."""
     from protobuild import layout, rendering
     from protobuild.compile import compile_plan
 
     chunk = replace(plan, files=tuple(files))
     compiled = compile_plan(chunk)
-    rendered = rendering.render(chunk, compiled, per_file=True)
+    rendered = rendering.render(chunk, compiled, True, templates)
     return _Piece(layout.place(chunk, compiled), rendered, compiled.descriptors)
 
 

@@ -18,6 +18,7 @@ included or imported by the templates.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources
 import posixpath
@@ -78,8 +79,12 @@ def render_services(
     modules: Mapping[str, str],
     package: str,
     template_dir: Path | None = None,
+    compiled_templates: Path | None = None,
 ) -> dict[str, str]:
     """Render every template of `template_dir` (the stock ones if None) for `targets`.
+
+    Templates compiled to Python are kept in `compiled_templates` when given (jinja2's
+    bytecode cache, checked against each template's source), so a run need not compile them.
 
     `fds` holds the targets and all their imports with source info; `modules` maps every
     file of `fds` to its fully qualified _pb2 module, each target's starting with `package`.
@@ -89,7 +94,7 @@ def render_services(
     """
     directory = template_dir if template_dir is not None else stock_template_dir()
     templates = discover(directory)
-    environment = make_environment(directory)
+    environment = make_environment(directory, compiled_templates)
     inputs = _Inputs(model.DescriptorIndex(fds), sorted(targets), modules, package)
     outputs: dict[str, tuple[str, str]] = {}  # path -> (text, template name)
     for template in templates:
@@ -124,16 +129,29 @@ def _template(directory: Path, name: str) -> Template:
     return Template(name=name, scope=scope, pattern=name[: -len(".j2")])
 
 
-def make_environment(directory: Path) -> jinja2.Environment:
-    """The jinja2 environment every template renders in (see docs/templates.md)."""
+@functools.lru_cache(maxsize=8)  # one per process and directory: templates compile once
+def make_environment(directory: Path, compiled: Path | None = None) -> jinja2.Environment:
+    """The jinja2 environment every template renders in (see docs/templates.md); `compiled`
+    is a directory for jinja2's bytecode cache."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(directory),
+        bytecode_cache=_bytecode_cache(compiled),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
     )
+
+
+def _bytecode_cache(directory: Path | None) -> jinja2.BytecodeCache | None:
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(exist_ok=True)
+    except OSError:
+        return None  # no cache, just slower
+    return jinja2.FileSystemBytecodeCache(str(directory))
 
 
 @dataclass(frozen=True)

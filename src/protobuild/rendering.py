@@ -13,8 +13,6 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from google.protobuf import descriptor_pb2
-
 from protobuild import resolve
 from protobuild.compile import Compiled
 from protobuild.config import Generator
@@ -30,9 +28,12 @@ from protobuild.render import (
 from protobuild.resolve import Plan
 
 
-def render(plan: Plan, compiled: Compiled, per_file: bool) -> dict[str, Rendered]:
+def render(
+    plan: Plan, compiled: Compiled, per_file: bool, compiled_templates: Path | None = None
+) -> dict[str, Rendered]:
     """The modules the `services` generators of `plan` render, by output path: those of the
-    groups whose templates all render per proto file, or (not `per_file`) of the others."""
+    groups whose templates all render per proto file, or (not `per_file`) of the others.
+    `compiled_templates` is where compiled templates are kept between runs (or None)."""
     groups = {
         generator: targets
         for generator, targets in _groups(plan).items()
@@ -44,9 +45,10 @@ def render(plan: Plan, compiled: Compiled, per_file: bool) -> dict[str, Rendered
     modules = _all_modules(plan, [f.name for f in fds.file])
     rendered: dict[str, Rendered] = {}
     for generator, targets in groups.items():
-        rendered.update(
-            _render_group(fds, targets, modules, plan.config.output.package, _templates(generator))
-        )
+        template_dir = _templates(generator)
+        package = plan.config.output.package
+        outputs = render_services(fds, targets, modules, package, template_dir, compiled_templates)
+        rendered.update(_rendered(outputs, targets, modules, package, template_dir))
     return rendered
 
 
@@ -72,16 +74,16 @@ def _templates(generator: Generator) -> Path | None:
     return Path(str(templates)) if templates else None
 
 
-def _render_group(
-    fds: descriptor_pb2.FileDescriptorSet,
+def _rendered(
+    outputs: Mapping[str, str],
     targets: Sequence[str],
     modules: Mapping[str, str],
     package: str,
     template_dir: Path | None,
 ) -> dict[str, Rendered]:
+    """The rendered modules, each with its template digest and (per-file) owning proto."""
     templates = discover(template_dir or stock_template_dir())
     per_file = all(template.scope == "file" for template in templates)
-    outputs = render_services(fds, targets, modules, package, template_dir)
     owners = _owners(templates, targets, modules, package) if per_file else {}
     digest = template_digest(template_dir)
     return {path: Rendered(text, digest, owners.get(path, "")) for path, text in outputs.items()}
