@@ -14,28 +14,12 @@ from pathlib import Path
 import pytest
 
 from protobuild import parallel
-from tests.conftest import Run, tree_bytes
+from tests.conftest import MINIMAL_CONFIG, Run, tree_bytes
 
 PACKAGES = 8
 PER_PACKAGE = 10
 
-CONFIG = """\
-version = 1
-[output]
-dir = "gen/pkg"
-package = "pkg"
-[[roots]]
-path = "proto"
-[generators]
-python = {}
-grpc = {}
-mypy = {}
-mypy_grpc = {}
-services = {}
-[[descriptors]]
-prefix = "org"
-target = "api.pb.txt"
-"""
+CONFIG = MINIMAL_CONFIG + 'services = {}\n[[descriptors]]\nprefix = "org"\ntarget = "api.pb.txt"\n'
 
 CUSTOM_TEMPLATES = {
     "{stem}_info.txt.j2": "{{ file.proto }}: {{ file.services | length }} services\n",
