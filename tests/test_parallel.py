@@ -130,4 +130,5 @@ def test_map_chunks_keeps_order_and_uses_other_processes(
     items = list(range(parallel.MIN_ITEMS_TO_SPLIT * 2))
     results = [pair for chunk in parallel.map_chunks(_pid, items) for pair in chunk]
     assert [item for item, _ in results] == items
-    assert len({pid for _, pid in results}) == 3
+    pids = {pid for _, pid in results}
+    assert len(pids) > 1 and os.getpid() not in pids  # workers did the chunks
