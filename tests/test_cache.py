@@ -137,7 +137,8 @@ def test_compiled_templates_are_kept_and_a_corrupt_one_is_recompiled(
     services = root / "gen/pkg/acme/v1/thing_services.py"
     expected = services.read_bytes()
     kept = sorted((root / ".protobuild-cache/templates").iterdir())
-    assert kept and all(path.name.endswith(".cache") for path in kept)
+    assert kept
+    assert all(path.name.endswith(".cache") for path in kept)
     for path in kept:
         path.write_bytes(b"garbage, not marshalled code")
     services.unlink()

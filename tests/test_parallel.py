@@ -131,4 +131,5 @@ def test_map_chunks_keeps_order_and_uses_other_processes(
     results = [pair for chunk in parallel.map_chunks(_pid, items) for pair in chunk]
     assert [item for item, _ in results] == items
     pids = {pid for _, pid in results}
-    assert len(pids) > 1 and os.getpid() not in pids  # workers did the chunks
+    assert len(pids) > 1  # workers did the chunks
+    assert os.getpid() not in pids

@@ -19,7 +19,8 @@ import pytest
 from google.protobuf import descriptor_pb2
 
 from protobuild.errors import TemplateError
-from protobuild.render import render_services, stock_template_dir, template_digest
+from protobuild.render import render_services, template_digest
+from protobuild.toolchain import stock_template_dir
 
 RENDER = Path(__file__).parent / "render"
 PROTOS = RENDER / "protos"

@@ -367,9 +367,7 @@ def _own_code() -> Path:
 
 
 def _template_dirs(config: Config) -> list[Path]:
-    from importlib import resources
-
-    found = [Path(str(resources.files("protobuild.templates")))]
+    found = [toolchain.stock_template_dir()]
     for generator in (*config.generators, *(g for o in config.overrides for g in o.generators)):
         templates = generator.option("templates", "")
         if templates:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.resources
 import posixpath
 import re
 import traceback
@@ -33,7 +32,8 @@ import jinja2
 from google.protobuf import descriptor_pb2
 
 from protobuild import model
-from protobuild.errors import InternalError, Location, TemplateError
+from protobuild.errors import Location, TemplateError
+from protobuild.toolchain import stock_template_dir
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SCOPES = {"stem": "file", "package": "package"}
@@ -47,14 +47,6 @@ class Template:
     name: str  # posix path inside the template directory: "{stem}_services.py.j2"
     scope: str  # "file", "package" or "tree"
     pattern: str  # the output path with placeholders: "{stem}_services.py"
-
-
-def stock_template_dir() -> Path:
-    """The directory of the stock templates (the package protobuild.templates)."""
-    root = importlib.resources.files("protobuild.templates")
-    if not isinstance(root, Path):
-        raise InternalError(f"protobuild.templates is not a directory on disk: {root}")
-    return root
 
 
 def template_digest(template_dir: Path | None = None) -> str:

@@ -18,14 +18,9 @@ from protobuild.compile import Compiled
 from protobuild.config import Generator
 from protobuild.layout import Rendered
 from protobuild.model import module_location
-from protobuild.render import (
-    Template,
-    discover,
-    render_services,
-    stock_template_dir,
-    template_digest,
-)
+from protobuild.render import Template, discover, render_services, template_digest
 from protobuild.resolve import Plan
+from protobuild.toolchain import stock_template_dir
 
 
 def render(

@@ -7,8 +7,11 @@ drift (someone generated with other versions) from a real change.
 from __future__ import annotations
 
 import functools
+import importlib.util
+from pathlib import Path
 
 from protobuild import __version__
+from protobuild.errors import InternalError
 
 # Distributions whose version changes the bytes protobuild writes, in header order.
 DISTRIBUTIONS = ("grpcio-tools", "protobuf", "mypy-protobuf")
@@ -71,3 +74,14 @@ def tool_versions() -> list[tuple[str, str]]:
     libprotoc = found.stdout.strip().removeprefix("libprotoc ") or "unavailable"
     first, *rest = versions()
     return [first, ("libprotoc", libprotoc), *rest]
+
+
+def stock_template_dir() -> Path:
+    """The directory of the stock templates (the package protobuild.templates, shipped in the
+    wheel). Found by import spec: importlib.resources would cost a warm run more than the
+    rest of its imports."""
+    spec = importlib.util.find_spec("protobuild.templates")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations or not Path(locations[0]).is_dir():
+        raise InternalError(f"protobuild.templates is not a directory on disk: {locations}")
+    return Path(locations[0])
