@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,7 @@ def test_an_error_in_a_later_chunk_names_the_file_and_keeps_the_tree(
 
 
 def _pid(items: list[int]) -> list[tuple[int, int]]:
+    time.sleep(0.2)  # long enough that idle workers take the queued chunks
     return [(item, os.getpid()) for item in items]
 
 

@@ -40,7 +40,6 @@ _LEXER = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-_CHAIN = re.compile(r"(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*_pb2(?:_grpc)?")
 _CHAIN_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."
 
 # What the last characters of a module name string (before its closing quote) can be.
@@ -93,9 +92,9 @@ def _replacement(
     """What replaces text[start:end], a token of `kind` (its first character), or None."""
     token = text[start:end]
     if kind == "_":
-        if text[start - 1] == "." or not _CHAIN.fullmatch(token):
-            return None
-        return _rename_chain(token, renames)
+        # The dotted name ends at `_pb2`, so only the whole of it can name a generated module
+        # (every key of `renames` does); one ending in a dot is an attribute of something else.
+        return renames.get(token) if text[start - 1] != "." else None
     if kind == "\n":
         return _rewrite_statement(token, renames) if "_pb2" in token else None
     if kind in "'\"" and not text[start - 1].isalnum():  # prefixed (b'...') strings are not names
@@ -103,16 +102,6 @@ def _replacement(
         if value in renames:
             return f"{token[0]}{renames[value]}{token[0]}"
     return None
-
-
-def _rename_chain(chain: str, renames: Mapping[str, str]) -> str:
-    """Rename the longest prefix of `chain` that is a renamed module."""
-    parts = chain.split(".")
-    for count in range(len(parts), 0, -1):
-        prefix = ".".join(parts[:count])
-        if prefix in renames:
-            return ".".join([renames[prefix], *parts[count:]])
-    return chain
 
 
 def _rewrite_statement(statement: str, renames: Mapping[str, str]) -> str:
