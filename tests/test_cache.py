@@ -144,3 +144,18 @@ def test_compiled_templates_are_kept_and_a_corrupt_one_is_recompiled(
     services.unlink()
     assert run("-q").code == 0
     assert services.read_bytes() == expected
+
+
+def test_a_compiled_template_that_cannot_be_stored_does_not_fail_the_run(tmp_path: Path) -> None:
+    import jinja2
+
+    from protobuild.render import make_environment
+
+    environment = make_environment(tmp_path, tmp_path / "compiled")
+    cache = environment.bytecode_cache
+    assert cache is not None
+    bucket = jinja2.bccache.Bucket(environment, "key", "checksum")
+    bucket.code = compile("x = 1", "<template>", "exec")
+    (tmp_path / "compiled").rmdir()  # gone, as on a full or read-only disk: cannot be stored
+    cache.dump_bytecode(bucket)  # no error: the next run compiles again
+    assert not (tmp_path / "compiled").exists()

@@ -18,6 +18,7 @@ included or imported by the templates.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import posixpath
@@ -143,7 +144,16 @@ def _bytecode_cache(directory: Path | None) -> jinja2.BytecodeCache | None:
         directory.mkdir(exist_ok=True)
     except OSError:
         return None  # no cache, just slower
-    return jinja2.FileSystemBytecodeCache(str(directory))
+    return _QuietBytecodeCache(str(directory))
+
+
+class _QuietBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """jinja2's file cache, except that a failure to store a compiled template (a full disk,
+    a read-only directory) only costs the next run a compilation, never this run."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 @dataclass(frozen=True)
