@@ -44,6 +44,9 @@ def run(argv: Sequence[str], cwd: Path) -> Sample:
     """Run a child to completion; its wall time and its peak RSS (from wait4)."""
     # stderr goes to a file, not a pipe: the mypy plugins print a line per file, and a full
     # pipe that nobody reads until the child exits would block the child forever.
+    # Each command starts with the disk quiet: the previous one's written files are flushed
+    # first, so neither side pays for the other's writeback (it doubled some timings).
+    os.sync()
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         child = subprocess.Popen(
@@ -94,11 +97,8 @@ class Tree:
         directories: dict[str, list[str]] = {}
         for proto in self.protos:
             directories.setdefault(proto.rsplit("/", 1)[0], []).append(proto)
-        start = time.perf_counter()
-        peak = 0
-        for files in directories.values():
-            peak = max(peak, self.raw(["python", "pyi", "grpc_python"], files).peak_kib)
-        return Sample(time.perf_counter() - start, peak)
+        samples = [self.raw(["python", "pyi", "grpc_python"], f) for f in directories.values()]
+        return Sample(sum(s.seconds for s in samples), max(s.peak_kib for s in samples))
 
     def protobuild(self, *argv: str) -> Sample:
         return run([sys.executable, "-m", "protobuild", "-q", *argv], self.root)
@@ -111,11 +111,7 @@ class Tree:
         shutil.rmtree(self.root / ".protobuild-cache", ignore_errors=True)
 
     def settle(self) -> None:
-        """Let freshly written outputs leave the cache's racy window and reach the disk, as
-        they have in real use by the next run (the kernel writes dirty pages back within
-        seconds; measured right after three full builds, a warm run competed with writing
-        back 60 MB of them and took twice as long)."""
-        os.sync()
+        """Let freshly written outputs leave the cache's racy window, as they do in real use."""
         time.sleep(RACY_WAIT)
 
 
