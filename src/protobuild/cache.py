@@ -236,11 +236,17 @@ def _save(
         "written_ns": written_ns,
         "files": dict(files),
     }
+    write_file(config, _STATE, state)
+
+
+def write_file(config: Config, name: str, value: object) -> None:
+    """Write `value` as JSON to the file `name` of the cache directory, atomically; a failure
+    to write is ignored."""
     directory = cache_directory(config)
     if directory is None:
         return
     with contextlib.suppress(OSError):
-        _write_atomically(directory / _STATE, json.dumps(state, separators=(",", ":")).encode())
+        _write_atomically(directory / name, json.dumps(value, separators=(",", ":")).encode())
 
 
 def cache_directory(config: Config) -> Path | None:

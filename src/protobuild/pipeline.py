@@ -81,10 +81,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
         count = cache.lookup(cfg, entry, keys)
         if count is not None:
             return Outcome(cfg.output.dir, count, Changes(cfg.output.dir), None)
-    # Imported here, not at the top: a cache hit never needs them.
-    from protobuild import resolve
-
-    selected = _select(resolve.resolve(cfg), only)
+    selected = _select(_resolve(cfg, keys), only)
     part = _incremental_part(selected, entry, keys)
     templates = _compiled_templates(cfg) if keys is not None else None
     output = _build_tree(selected, not only, part, templates)
@@ -102,6 +99,26 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
         compiled,
         len(selected.files),
     )
+
+
+def _resolve(config: Config, keys: cache.Keys | None) -> Plan:
+    """Stage 2, with the summaries of unchanged protos from the cache (and the new ones kept)."""
+    # Imported here, not at the top: a cache hit never needs them.
+    from protobuild import resolve, summaries
+
+    if keys is None:
+        return resolve.resolve(config)
+    known = summaries.load(config, keys.protos)
+    plan = resolve.resolve(config, known)
+    if len(known) < len(plan.files):
+        digests = keys.protos
+        by_digest = {
+            digests[f.import_path]: resolve.summary_of(f)
+            for f in plan.files
+            if f.import_path in digests
+        }
+        summaries.store(config, by_digest)
+    return plan
 
 
 def _incremental_part(

@@ -18,7 +18,7 @@ from pathlib import Path
 from protobuild import globs
 from protobuild.config import Config, Generator, SourceRoot, is_python_package
 from protobuild.errors import ConfigError, InternalError, Location, ResolveError
-from protobuild.protofile import summarize
+from protobuild.protofile import ProtoImport, ProtoSummary, summarize
 
 SOURCE, BEFORE, DISTRIBUTION, AFTER, WELL_KNOWN = (
     "source",
@@ -56,6 +56,7 @@ class ResolvedImport:
     line: int
     column: int
     root: IncludeRoot
+    public: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,25 +91,33 @@ class Plan:
         return dict(self.modules)
 
 
+def summary_of(proto: ProtoFile) -> ProtoSummary:
+    """What `summarize` found in `proto`'s source, back from the plan."""
+    imports = tuple(ProtoImport(i.path, i.line, i.column, i.public) for i in proto.imports)
+    return ProtoSummary(imports, proto.has_services)
+
+
 def protoc_module(import_path: str) -> str:
     """The module name protoc's Python generator gives a file (`a/b-c.proto` -> `a.b_c_pb2`)."""
     stem = import_path.removesuffix(".proto").replace("-", "_").replace("/", ".")
     return stem + "_pb2"
 
 
-def resolve(config: Config) -> Plan:
-    """Build the plan for `config`, checking the tree on disk.
+def resolve(config: Config, known: Mapping[str, ProtoSummary] | None = None) -> Plan:
+    """Build the plan for `config`, checking the tree on disk. `known` are summaries of source
+    protos (by import path) known to hold for their current bytes: those are not read again.
 
     Raises ResolveError for a missing source root, an import that resolves nowhere, one import
     path under two roots, two protos that become one module, or a root whose import paths are
     not valid Python names; ConfigError for a distribution that is not installed.
     """
-    return _Resolver(config).plan()
+    return _Resolver(config, known or {}).plan()
 
 
 class _Resolver:
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, known: Mapping[str, ProtoSummary]) -> None:
         self.config = config
+        self.known = known
         self.overrides: Mapping[str, str] = dict(config.packages)
         # (include dir, import path) -> whether the file is there: most files import the same
         # few well-known types, which would otherwise cost a stat per import.
@@ -187,12 +196,14 @@ class _Resolver:
         source = spec.path / import_path.removeprefix(spec.prefix).lstrip("/")
         self._reject_shadowing_include(import_path, root, includes)
         imports = []
-        summary = summarize(_read(source))
+        summary = self.known.get(import_path) or summarize(_read(source))
         for found in summary.imports:
             provider = self._provider(
                 found.path, sources, includes, source, found.line, found.column
             )
-            imports.append(ResolvedImport(found.path, found.line, found.column, provider))
+            imports.append(
+                ResolvedImport(found.path, found.line, found.column, provider, found.public)
+            )
             if found.path not in sources:
                 external[found.path] = self._external_module(found.path, distributions)
         return ProtoFile(

@@ -1,0 +1,83 @@
+"""Proto summaries kept in the cache: exact for unchanged bytes, redone for edited ones, and a
+corrupt or foreign file is ignored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from protobuild import summaries
+from protobuild.config import load as load_config
+from protobuild.protofile import summarize
+from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run
+
+Project = Callable[[dict[str, str]], Path]
+SUMMARIES = Path(".protobuild-cache/summaries.json")
+EXTRA = 'syntax = "proto3";\npackage acme.v1;\nmessage Extra { int32 n = 1; }\n'
+
+
+@pytest.fixture
+def built(project: Project, run: Run) -> Path:
+    root = project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "proto/acme/v1/extra.proto": EXTRA,
+        }
+    )
+    assert run("-q").code == 0
+    return root
+
+
+def test_recorded_summaries_are_those_of_the_files(built: Path) -> None:
+    state = json.loads((built / SUMMARIES).read_text())
+    digests = json.loads((built / ".protobuild-cache/state.json").read_text())["protos"]
+    config = load_config(built / "Protobuild.toml")
+    loaded = summaries.load(config, digests)
+    assert set(loaded) == {"acme/v1/thing.proto", "acme/v1/extra.proto"}
+    assert len(state["summaries"]) == 2
+    for import_path, summary in loaded.items():
+        assert summary == summarize((built / "proto" / import_path).read_text())
+
+
+def test_an_edited_proto_is_read_again(built: Path, run: Run) -> None:
+    thing = built / "proto/acme/v1/thing.proto"
+    thing.write_text(
+        THING_PROTO.replace(
+            'import "google/protobuf/timestamp.proto";',
+            'import "google/protobuf/timestamp.proto";\nimport "acme/v1/extra.proto";',
+        ).replace("Timestamp at = 2;", "Timestamp at = 2; Extra extra = 3;")
+    )
+    assert run("-q").code == 0
+    generated = (built / "gen/pkg/acme/v1/thing_pb2.py").read_text()
+    assert "from pkg.acme.v1 import extra_pb2" in generated
+    result = run("explain", "acme/v1/thing.proto")
+    assert "acme/v1/extra.proto" in result.out
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b'{"format": 99, "summaries": {}}',
+        b'{"format": 1, "summaries": []}',
+        b'{"format": 1, "summaries": {"x": [true, [["a.proto", "one", 1, false]]]}}',
+    ],
+    ids=["corrupt", "foreign", "wrong-shape", "wrong-field"],
+)
+def test_a_corrupt_or_foreign_file_is_ignored(built: Path, run: Run, content: bytes) -> None:
+    (built / SUMMARIES).write_bytes(content)
+    (built / "proto/acme/v1/extra.proto").write_text(EXTRA + "message More {}\n")
+    assert run("-q").code == 0
+    assert run("-q", "check").code == 0
+    assert b'"format":1' in (built / SUMMARIES).read_bytes()
+
+
+def test_shapes_that_are_not_summaries_load_as_nothing() -> None:
+    with pytest.raises(TypeError):
+        summaries._summary([True, [["a.proto", 1, 1, "yes"]]])
+    with pytest.raises(TypeError):
+        summaries._summary({"has_services": True})
