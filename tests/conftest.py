@@ -101,3 +101,20 @@ import "google/protobuf/timestamp.proto";
 message Thing { string name = 1; google.protobuf.Timestamp at = 2; }
 service Things { rpc Get(Thing) returns (Thing); }
 """
+
+
+EXTRA_PROTO = 'syntax = "proto3";\npackage acme.v1;\nmessage Extra { int32 n = 1; }\n'
+
+
+@pytest.fixture
+def two_protos(project: Callable[..., Path], run: Run) -> Path:
+    """A generated project: MINIMAL_CONFIG over THING_PROTO and EXTRA_PROTO."""
+    root = project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "proto/acme/v1/extra.proto": EXTRA_PROTO,
+        }
+    )
+    assert run("-q").code == 0
+    return root

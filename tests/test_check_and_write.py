@@ -9,23 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, tree_bytes
+from tests.conftest import EXTRA_PROTO, MINIMAL_CONFIG, THING_PROTO, Run, tree_bytes
 
 Project = Callable[[dict[str, str]], Path]
-EXTRA = 'syntax = "proto3";\npackage acme.v1;\nmessage Extra { int32 n = 1; }\n'
+EXTRA = EXTRA_PROTO
 
 
 @pytest.fixture
-def current(project: Project, run: Run) -> Path:
-    root = project(
-        {
-            "Protobuild.toml": MINIMAL_CONFIG,
-            "proto/acme/v1/thing.proto": THING_PROTO,
-            "proto/acme/v1/extra.proto": EXTRA,
-        }
-    )
-    assert run("-q").code == 0
-    return root
+def current(two_protos: Path) -> Path:
+    return two_protos
 
 
 def test_check_passes_when_current(current: Path, run: Run) -> None:

@@ -4,7 +4,6 @@ corrupt or foreign file is ignored."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,15 @@ import pytest
 from protobuild import summaries
 from protobuild.config import load as load_config
 from protobuild.protofile import summarize
-from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run
+from tests.conftest import EXTRA_PROTO, THING_PROTO, Run
 
-Project = Callable[[dict[str, str]], Path]
 SUMMARIES = Path(".protobuild-cache/summaries.json")
-EXTRA = 'syntax = "proto3";\npackage acme.v1;\nmessage Extra { int32 n = 1; }\n'
+EXTRA = EXTRA_PROTO
 
 
 @pytest.fixture
-def built(project: Project, run: Run) -> Path:
-    root = project(
-        {
-            "Protobuild.toml": MINIMAL_CONFIG,
-            "proto/acme/v1/thing.proto": THING_PROTO,
-            "proto/acme/v1/extra.proto": EXTRA,
-        }
-    )
-    assert run("-q").code == 0
-    return root
+def built(two_protos: Path) -> Path:
+    return two_protos
 
 
 def test_recorded_summaries_are_those_of_the_files(built: Path) -> None:
