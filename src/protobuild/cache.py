@@ -116,11 +116,17 @@ def _proto_digest(
     root: str, path: str, import_path: str, stat: tuple[int, int], entry: Entry | None
 ) -> str:
     """The digest the cache recorded while size and mtime are unchanged (and not racy)."""
-    if entry is None or entry.proto_stats.get(import_path) != stat:
-        return _read_digest(os.path.join(root, path))
-    if stat[1] >= entry.written_ns - _RACY_NS:
-        return _read_digest(os.path.join(root, path))
-    return entry.protos.get(import_path) or _read_digest(os.path.join(root, path))
+    if entry is not None and _trusted(stat, entry.proto_stats.get(import_path), entry):
+        recorded = entry.protos.get(import_path)
+        if recorded:
+            return recorded
+    return _read_digest(os.path.join(root, path))
+
+
+def _trusted(stat: tuple[int, int], recorded: tuple[int, int] | None, entry: Entry) -> bool:
+    """Whether a file's size and mtime vouch for the bytes recorded with them: unchanged, and
+    older than the cache by more than the racy window (git's rule for "racily clean")."""
+    return stat == recorded and stat[1] < entry.written_ns - _RACY_NS
 
 
 def _read_digest(path: str | Path) -> str:
@@ -172,12 +178,12 @@ def lookup(config: Config, entry: Entry | None, run_keys: Keys) -> int | None:
             return None
         if _is_marker(path):
             continue
-        verdict = _unchanged(root, path, recorded, entry.written_ns, present[path])
+        verdict = _unchanged(root, path, recorded, entry, present[path])
         if verdict is None:
             return None
         racy += verdict
     if racy:
-        _refresh(config, entry, run_keys, started_ns)
+        _refresh(config, entry, run_keys, started_ns, present)
     return len(entry.files)
 
 
@@ -275,29 +281,28 @@ def _record(root: str, path: str, content: bytes, known_equal: bool) -> list[obj
 
 
 def _unchanged(
-    root: str, path: str, recorded: Recorded, written_ns: int, stat: tuple[int, int]
+    root: str, path: str, recorded: Recorded, entry: Entry, stat: tuple[int, int]
 ) -> int | None:
     """None if the file changed; else 0, or 1 when it had to be hashed to tell."""
-    if stat == (recorded.size, recorded.mtime_ns) and stat[1] < written_ns - _RACY_NS:
+    if _trusted(stat, (recorded.size, recorded.mtime_ns), entry):
         return 0
     try:
-        with open(os.path.join(root, path), "rb") as handle:
-            return 1 if _digest(handle.read()) == recorded.digest else None
+        return 1 if _read_digest(os.path.join(root, path)) == recorded.digest else None
     except OSError:
         return None
 
 
-def _refresh(config: Config, entry: Entry, run_keys: Keys, verified_ns: int) -> None:
-    """Record the stats just verified by hashing, as of `verified_ns`, so that the next run
-    trusts them without reading the files (what git does for "racily clean" entries)."""
-    root = str(config.output.dir)
-    files = {}
-    for path, recorded in entry.files.items():
-        try:
-            found = os.stat(os.path.join(root, path))
-        except OSError:
-            return
-        files[path] = [recorded.digest, found.st_size, found.st_mtime_ns]
+def _refresh(
+    config: Config,
+    entry: Entry,
+    run_keys: Keys,
+    verified_ns: int,
+    stats: Mapping[str, tuple[int, int]],
+) -> None:
+    """Record the stats (taken before the files were verified by hashing), as of
+    `verified_ns`, so that the next run trusts them without reading the files (what git does
+    for "racily clean" entries)."""
+    files = {path: [r.digest, *stats[path]] for path, r in entry.files.items()}
     _save(config, run_keys, entry.key, entry.owners, verified_ns, files)
 
 
@@ -374,7 +379,7 @@ def _own_code() -> Path:
 
 def _template_dirs(config: Config) -> list[Path]:
     found = [toolchain.stock_template_dir()]
-    for generator in (*config.generators, *(g for o in config.overrides for g in o.generators)):
+    for generator in config.enabled_generators:
         templates = generator.option("templates", "")
         if templates:
             found.append(Path(str(templates)))

@@ -147,6 +147,11 @@ class Config:
     def base_dir(self) -> Path:
         return self.path.parent
 
+    @property
+    def enabled_generators(self) -> tuple[Generator, ...]:
+        """Every generator the config enables, those of overrides included."""
+        return (*self.generators, *(g for o in self.overrides for g in o.generators))
+
 
 def load(path: Path) -> Config:
     """Read and validate the config at `path`.

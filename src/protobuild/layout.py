@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from protobuild import toolchain
 from protobuild.errors import CompileError
+from protobuild.model import module_location
 from protobuild.resolve import Plan, protoc_module
 from protobuild.rewrite import rewrite_modules
 from protobuild.tree import OutputFile, OutputTree
@@ -127,9 +128,7 @@ def module_renames(plan: Plan) -> dict[str, str]:
 
 def relative_dir(plan: Plan, module: str) -> str:
     """The directory (relative to the output directory) that holds `module`."""
-    package = plan.config.output.package
-    relative = module.removeprefix(package + ".") if package else module
-    return posixpath.join(*relative.split(".")[:-1]) if "." in relative else ""
+    return module_location(module, plan.config.output.package)[0]
 
 
 def _place(directory: str, generated: GeneratedFile, renames: Mapping[str, str]) -> OutputFile:
@@ -149,13 +148,8 @@ def _claim(owners: dict[str, str], path: str, owner: str) -> None:
 
 def _sources_by_stem(plan: Plan) -> dict[tuple[str, str], str]:
     """(directory, file stem) -> import path, for naming a rendered file's source."""
-    return {
-        (
-            relative_dir(plan, f.module),
-            f.module.rsplit(".", 1)[-1].removesuffix("_pb2"),
-        ): f.import_path
-        for f in plan.files
-    }
+    package = plan.config.output.package
+    return {module_location(f.module, package): f.import_path for f in plan.files}
 
 
 def _rendered_sources(sources: Mapping[tuple[str, str], str], path: str) -> str:
@@ -183,9 +177,7 @@ def _package_files(plan: Plan, files: Mapping[str, OutputFile]) -> Iterable[Outp
 
 def _typed(plan: Plan) -> bool:
     """Whether any generator the config enables, overrides included, writes typed code."""
-    config = plan.config
-    enabled = [*config.generators, *(g for o in config.overrides for g in o.generators)]
-    return any(generator.name in TYPED_GENERATORS for generator in enabled)
+    return any(g.name in TYPED_GENERATORS for g in plan.config.enabled_generators)
 
 
 def _package_dirs(files: Iterable[str], top_level: bool) -> list[str]:

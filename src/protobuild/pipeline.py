@@ -75,8 +75,9 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     the cache is neither read nor written then.
     """
     cfg = load(config_path)
-    entry = cache.load(cfg) if use_cache and not only else None
-    keys = cache.keys(cfg, entry) if use_cache and not only else None
+    cached = use_cache and not only
+    entry = cache.load(cfg) if cached else None
+    keys = cache.keys(cfg, entry) if cached else None
     if keys is not None:
         count = cache.lookup(cfg, entry, keys)
         if count is not None:

@@ -38,12 +38,14 @@ def render(
         return {}
     fds = compiled.merged
     modules = _all_modules(plan, [f.name for f in fds.file])
+    package = plan.config.output.package
     rendered: dict[str, Rendered] = {}
     for generator, targets in groups.items():
         template_dir = _templates(generator)
-        package = plan.config.output.package
         outputs = render_services(fds, targets, modules, package, template_dir, compiled_templates)
-        rendered.update(_rendered(outputs, targets, modules, package, template_dir))
+        owners = _owners(template_dir, targets, modules, package) if per_file else {}
+        digest = template_digest(template_dir)
+        rendered.update({p: Rendered(t, digest, owners.get(p, "")) for p, t in outputs.items()})
     return rendered
 
 
@@ -69,21 +71,6 @@ def _templates(generator: Generator) -> Path | None:
     return Path(str(templates)) if templates else None
 
 
-def _rendered(
-    outputs: Mapping[str, str],
-    targets: Sequence[str],
-    modules: Mapping[str, str],
-    package: str,
-    template_dir: Path | None,
-) -> dict[str, Rendered]:
-    """The rendered modules, each with its template digest and (per-file) owning proto."""
-    templates = discover(template_dir or stock_template_dir())
-    per_file = all(template.scope == "file" for template in templates)
-    owners = _owners(templates, targets, modules, package) if per_file else {}
-    digest = template_digest(template_dir)
-    return {path: Rendered(text, digest, owners.get(path, "")) for path, text in outputs.items()}
-
-
 def per_file_outputs(template_dir: Path | None, module: str, package: str) -> list[str]:
     """The paths the per-file templates of `template_dir` write for the proto whose `_pb2`
     module is `module` (relative to the output directory)."""
@@ -97,9 +84,10 @@ def _outputs(templates: Sequence[Template], module: str, package: str) -> list[s
 
 
 def _owners(
-    templates: Sequence[Template], targets: Sequence[str], modules: Mapping[str, str], package: str
+    template_dir: Path | None, targets: Sequence[str], modules: Mapping[str, str], package: str
 ) -> dict[str, str]:
-    """Output path -> the target a per-file template renders it from."""
+    """Output path -> the target a per-file template of `template_dir` renders it from."""
+    templates = [t for t in discover(template_dir or stock_template_dir()) if t.scope == "file"]
     return {
         path: target for target in targets for path in _outputs(templates, modules[target], package)
     }

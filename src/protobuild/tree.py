@@ -110,24 +110,23 @@ def _foreign(target: Path) -> WriteError:
 def generated_files(
     root: Path, known: Mapping[str, bytes] | None = None
 ) -> Iterator[tuple[str, bytes]]:
-    """(relative path, bytes) of every file below `root` that protobuild generated.
+    """(relative path, bytes) of every file below `root` that protobuild generated; `known`
+    are files whose bytes were just read (they are not read again).
 
-    Plain strings and os.walk instead of pathlib: this runs over every output file on the
-    cache's fast path, where pathlib's object overhead was most of the time.
+    Plain strings and os.walk instead of pathlib: this reads every output file, and
+    pathlib's object overhead was most of the time.
     """
     base = str(root)
-    marker = toolchain.MARKER.encode()
+    known = known or {}
     for directory, subdirs, names in os.walk(base):
         subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
         relative = os.path.relpath(directory, base).replace(os.sep, "/")
         prefix = "" if relative == "." else relative + "/"
         for name in sorted(names):
-            if prefix + name in (known or {}):
-                yield prefix + name, (known or {})[prefix + name]
-                continue
-            content = _read(os.path.join(directory, name))
-            if content is not None and content.startswith(marker):
-                yield prefix + name, content
+            path = prefix + name
+            content = known[path] if path in known else _read(os.path.join(directory, name))
+            if content is not None and (path in known or toolchain.is_generated(content)):
+                yield path, content
 
 
 def _read(path: str) -> bytes | None:
