@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,3 +120,22 @@ def two_protos(project: Callable[..., Path], run: Run) -> Path:
     )
     assert run("-q").code == 0
     return root
+
+
+# Reports which heavy modules a run imported: a warm run must not load protoc at all.
+PROBE = """\
+import sys
+from protobuild.cli import main
+code = main(sys.argv[1:])
+loaded = sorted(m for m in ("grpc_tools._protoc_compiler", "jinja2", "google.protobuf")
+                if m in sys.modules)
+print(code, loaded)
+"""
+
+
+def probe(root: Path, *argv: str) -> str:
+    """Run protobuild ARGV in a child in `root`: "CODE [heavy modules it loaded]"."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], cwd=root, capture_output=True, text=True
+    )
+    return done.stdout.strip()

@@ -12,19 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run
+from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, probe
 
 Project = Callable[[dict[str, str]], Path]
 STATE = Path(".protobuild-cache/state.json")
-# Reports which heavy modules a run imported: a warm run must not load protoc at all.
-PROBE = """\
-import sys
-from protobuild.cli import main
-code = main(sys.argv[1:])
-loaded = sorted(m for m in ("grpc_tools._protoc_compiler", "jinja2", "google.protobuf")
-                if m in sys.modules)
-print(code, loaded)
-"""
 
 
 @pytest.fixture
@@ -50,13 +41,6 @@ def _age_outputs(root: Path) -> None:
 def _append(path: Path, text: str) -> None:
     with path.open("a") as stream:
         stream.write(text)
-
-
-def probe(root: Path, *argv: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], cwd=root, capture_output=True, text=True
-    )
-    return done.stdout.strip()
 
 
 def test_warm_runs_do_not_load_protoc(built: Path) -> None:

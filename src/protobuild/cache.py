@@ -30,7 +30,7 @@ from protobuild.config import Config
 
 DIRECTORY = ".protobuild-cache"
 _STATE = "state.json"
-_FORMAT = 4
+_FORMAT = 5
 # A file modified less than this before the cache was written may share its mtime with an
 # edit made right after (coarse file system clocks); such files are always hashed.
 _RACY_NS = 2_000_000_000
@@ -59,17 +59,22 @@ class Entry:
     protos: Mapping[str, str] = field(default_factory=dict)  # import path -> digest
     owners: Mapping[str, str] = field(default_factory=dict)  # output path -> import path
     proto_stats: Mapping[str, tuple[int, int]] = field(default_factory=dict)  # (size, mtime)
+    # (size, mtime) of the committed record (record.py) when it was last known current.
+    record_stat: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
 class Keys:
     """The digests of a run's inputs: everything but the source protos (`base`), each source
-    proto by import path, and the whole (`full`), which is what a cache hit must match."""
+    proto by import path, and the whole (`full`), which is what a cache hit must match.
+    `shared` covers what `base` does except this machine's own traits (where the toolchain
+    is installed, the Python version): the part that a committed record can use."""
 
     base: str
     protos: Mapping[str, str]
     full: str
     proto_stats: Mapping[str, tuple[int, int]] = field(default_factory=dict)
+    shared: str = ""
 
 
 def keys(config: Config, entry: Entry | None = None) -> Keys:
@@ -78,22 +83,33 @@ def keys(config: Config, entry: Entry | None = None) -> Keys:
     A source proto whose size and mtime are what `entry` recorded (and not racy) keeps its
     recorded digest without being read.
     """
+    shared = _shared_inputs(config)
     base = hashlib.sha256(f"protobuild-cache {_FORMAT}\n".encode())
-    _add(base, "config", config.path.read_bytes())
+    _add(base, "shared", shared.encode())
     _add(base, "toolchain", _toolchain_stamp().encode())
     _add(base, "python", sys.version.encode())
-    for label, directories in (("before", config.before), ("after", config.after)):
-        for directory in directories:
-            _add_tree(base, label, directory)
-    for name in config.distributions:
-        _add(base, "distribution", f"{name} {_version(name)}".encode())
-    for directory in (_own_code(), *_template_dirs(config)):
-        _add_tree(base, "code", directory, suffixes=(".py", ".j2", ".jinja", ".txt"))
     protos, stats = _proto_digests(config, entry)
     full = hashlib.sha256(base.digest())
     for import_path, digest in sorted(protos.items()):
         _add(full, import_path, digest.encode())
-    return Keys(base.hexdigest(), protos, full.hexdigest(), stats)
+    return Keys(base.hexdigest(), protos, full.hexdigest(), stats, shared)
+
+
+def _shared_inputs(config: Config) -> str:
+    """The digest of the inputs other than source protos that any machine with the same files
+    sees alike: paths in it are relative, and nothing depends on where things are installed."""
+    digest = hashlib.sha256(b"protobuild-inputs 1\n")
+    _add(digest, "config", config.path.read_bytes())
+    for label, directories in (("before", config.before), ("after", config.after)):
+        for directory in directories:
+            _add_tree(digest, label, directory)
+    for name in config.distributions:
+        _add(digest, "distribution", f"{name} {_version(name)}".encode())
+    _add_tree(digest, "code", _own_code(), suffixes=(".py",))
+    # Every file of a template directory: templates may include files of any name.
+    for directory in _template_dirs(config):
+        _add_tree(digest, "templates", directory, suffixes=())
+    return digest.hexdigest()
 
 
 def _proto_digests(
@@ -201,15 +217,23 @@ def carried(config: Config, entry: Entry, path: str) -> bytes | None:
     return content if _digest(content) == recorded.digest else None
 
 
+def digests(files: Mapping[str, bytes]) -> dict[str, str]:
+    """The digest the cache records for each of `files`, by path."""
+    return {path: _digest(content) for path, content in files.items()}
+
+
 def store(
     config: Config,
     run_keys: Keys,
-    files: Mapping[str, bytes],
+    files: Mapping[str, str],
     owners: Mapping[str, str],
     differing: Iterable[str] = (),
+    record_stat: tuple[int, int] | None = None,
 ) -> None:
-    """Record `files` (and which proto owns each) as the output for `run_keys`; `differing`
-    are paths whose bytes on disk are known to differ from `files` (no stat is recorded).
+    """Record `files` (digests by path, see `digests`) and which proto owns each as the
+    output for `run_keys`; `differing` are paths whose bytes on disk are known to differ
+    (no stat is recorded for them); `record_stat` is that of a committed record known to
+    be current.
 
     Failures to write are ignored: the cache is an optimisation, never a reason to fail.
     """
@@ -217,10 +241,18 @@ def store(
     skip = set(differing)
     root = str(config.output.dir)
     recorded = {
-        path: _record(root, path, content, known_equal=path not in skip)
-        for path, content in sorted(files.items())
+        path: _record(root, path, digest, known_equal=path not in skip)
+        for path, digest in sorted(files.items())
     }
-    _save(config, run_keys, run_keys.full, owners, written_ns, recorded)
+    _save(config, run_keys, run_keys.full, owners, written_ns, recorded, record_stat)
+
+
+def note_record(
+    config: Config, entry: Entry, run_keys: Keys, record_stat: tuple[int, int] | None
+) -> None:
+    """Record that the committed record now has `record_stat` (and is current)."""
+    files = {path: list(recorded) for path, recorded in entry.files.items()}
+    _save(config, run_keys, entry.key, entry.owners, entry.written_ns, files, record_stat)
 
 
 def _save(
@@ -230,6 +262,7 @@ def _save(
     owners: Mapping[str, str],
     written_ns: int,
     files: Mapping[str, list[object]],
+    record_stat: tuple[int, int] | None,
 ) -> None:
     """Write the state file (atomically); a failure to write is ignored."""
     state = {
@@ -241,6 +274,7 @@ def _save(
         "owners": dict(owners),
         "written_ns": written_ns,
         "files": dict(files),
+        "record": record_stat,
     }
     write_file(config, _STATE, state)
 
@@ -252,7 +286,7 @@ def write_file(config: Config, name: str, value: object) -> None:
     if directory is None:
         return
     with contextlib.suppress(OSError):
-        _write_atomically(directory / name, json.dumps(value, separators=(",", ":")).encode())
+        write_atomically(directory / name, json.dumps(value, separators=(",", ":")).encode())
 
 
 def cache_directory(config: Config) -> Path | None:
@@ -269,8 +303,7 @@ def cache_directory(config: Config) -> Path | None:
     return directory
 
 
-def _record(root: str, path: str, content: bytes, known_equal: bool) -> list[object]:
-    digest = _digest(content)
+def _record(root: str, path: str, digest: str, known_equal: bool) -> list[object]:
     if not known_equal:
         return [digest, -1, -1]
     try:
@@ -303,7 +336,7 @@ def _refresh(
     `verified_ns`, so that the next run trusts them without reading the files (what git does
     for "racily clean" entries)."""
     files = {path: [r.digest, *stats[path]] for path, r in entry.files.items()}
-    _save(config, run_keys, entry.key, entry.owners, verified_ns, files)
+    _save(config, run_keys, entry.key, entry.owners, verified_ns, files, entry.record_stat)
 
 
 def _exists_outside(root: str, path: str) -> bool:
@@ -342,9 +375,18 @@ def load(config: Config) -> Entry | None:
             _strings(state["protos"]),
             _strings(state["owners"]),
             {str(k): (int(size), int(mtime)) for k, (size, mtime) in state["proto_stats"].items()},
+            _stat_or_none(state["record"]),
         )
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # unreadable, corrupt or foreign: ignored, never trusted
+
+
+def _stat_or_none(value: object) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        raise TypeError("expected [size, mtime]")
+    return int(value[0]), int(value[1])
 
 
 def _strings(value: object) -> dict[str, str]:
@@ -361,14 +403,17 @@ def _add(digest: hashlib._Hash, label: str, data: bytes) -> None:
 def _add_tree(
     digest: hashlib._Hash, label: str, root: Path, suffixes: Iterable[str] = (".proto",)
 ) -> None:
-    """Every file below `root` with one of `suffixes`, in a fixed order, path and bytes."""
+    """Every file below `root` with one of `suffixes` (any file if none), in a fixed order,
+    path and bytes; bytecode caches are skipped."""
     wanted = tuple(suffixes)
     base = str(root)
     _add(digest, f"{label}:exists", str(root.is_dir()).encode())
     for directory, _, names in sorted(os.walk(base)):
         relative = os.path.relpath(directory, base)
+        if "__pycache__" in relative.split(os.sep):
+            continue
         for name in sorted(names):
-            if name.endswith(wanted):
+            if not wanted or name.endswith(wanted):
                 with open(os.path.join(directory, name), "rb") as handle:
                     _add(digest, f"{label}:{relative}/{name}", handle.read())
 
@@ -421,7 +466,7 @@ def _is_marker(path: str) -> bool:
     return path.rsplit("/", 1)[-1] == "py.typed"
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes) -> None:
     import tempfile  # only when writing: a cache hit never does
 
     handle, name = tempfile.mkstemp(prefix=".state.", dir=target.parent)

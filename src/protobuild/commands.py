@@ -47,9 +47,20 @@ def check(config: Path, fix: str) -> tuple[str, bool]:
 
     outcome = pipeline.check(config)
     if not outcome.changes:
-        return f"protobuild check: {outcome.file_count} generated files are current\n", False
+        current = f"protobuild check: {outcome.file_count} generated files are current\n"
+        return current + (_stale_record(outcome) if outcome.record_stale else ""), False
     report = check_report.report(outcome.built_tree(), outcome.changes, fix)
     return report, True
+
+
+def _stale_record(outcome: pipeline.Outcome) -> str:
+    from protobuild import record
+
+    name = shown(record.path(outcome.built_config()))
+    return (
+        f"protobuild check: note: {name} is missing or out of date, so this check had to "
+        f"regenerate everything; run `protobuild` and commit {name} to make checks fast\n"
+    )
 
 
 def breaking(config: Path, against: Path, fmt: str) -> tuple[str, bool]:

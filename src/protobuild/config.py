@@ -61,7 +61,7 @@ _TOP_KEYS = (
 )
 _DESCRIPTOR_KEYS = ("prefix", "target", "exclude", "source_info")
 _IGNORE_KEYS = ("rule", "files", "reason")
-_OUTPUT_KEYS = ("dir", "package", "init_files", "py_typed")
+_OUTPUT_KEYS = ("dir", "package", "init_files", "py_typed", "record")
 _ROOT_KEYS = ("path", "prefix", "python_package")
 _INCLUDE_KEYS = ("before", "after", "distributions")
 _OVERRIDE_KEYS = ("files", "generators")
@@ -125,6 +125,8 @@ class Output:
     package: str
     init_files: str = "empty"
     py_typed: bool = True
+    # Keep the committed record of inputs and outputs (record.py) beside the config file.
+    record: bool = True
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,7 @@ class _Decoder:
             package=package,
             init_files=init_files,
             py_typed=self._bool(table, "output.py_typed", default=True),
+            record=self._bool(table, "output.record", default=True),
         )
 
     def _roots(self, data: dict[str, Any]) -> tuple[SourceRoot, ...]:

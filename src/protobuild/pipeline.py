@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from protobuild import cache
+from protobuild import cache, record
 from protobuild import config as config_stage
 from protobuild.config import Config
 from protobuild.errors import InternalError, ResolveError
@@ -49,6 +49,15 @@ class Outcome:
     # How many protos were compiled (fewer than all when an edit allowed a partial build).
     compiled_protos: int = 0
     total_protos: int = 0
+    # The cache entry (or committed record) that showed the output current, on a cache hit.
+    vouched: cache.Entry | None = None
+    # Set by check: the output is current but the committed record is missing or outdated.
+    record_stale: bool = False
+
+    def built_config(self) -> Config:
+        if self.config is None:
+            raise InternalError("the config is unknown for a run that needs it")
+        return self.config
 
     def built_tree(self) -> OutputTree:
         if self.tree is None:
@@ -79,9 +88,11 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     entry = cache.load(cfg) if cached else None
     keys = cache.keys(cfg, entry) if cached else None
     if keys is not None:
-        count = cache.lookup(cfg, entry, keys)
-        if count is not None:
-            return Outcome(cfg.output.dir, count, Changes(cfg.output.dir), None)
+        hit = _cache_hit(cfg, entry, keys)
+        if hit is not None:
+            count, vouched = hit
+            changes = Changes(cfg.output.dir)
+            return Outcome(cfg.output.dir, count, changes, None, (), cfg, keys, vouched=vouched)
     selected = _select(_resolve(cfg, keys), only)
     part = _incremental_part(selected, entry, keys)
     templates = _compiled_templates(cfg) if keys is not None else None
@@ -100,6 +111,19 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
         compiled,
         len(selected.files),
     )
+
+
+def _cache_hit(
+    config: Config, entry: cache.Entry | None, keys: cache.Keys
+) -> tuple[int, cache.Entry] | None:
+    """(file count, the entry that vouched) when this machine's cache or else the committed
+    record shows the output current, having checked the files on disk against it."""
+    count = cache.lookup(config, entry, keys)
+    if count is not None and entry is not None:
+        return count, entry
+    committed = record.entry(config, keys)
+    count = cache.lookup(config, committed, keys)  # seeds this machine's cache on success
+    return (count, committed) if count is not None and committed is not None else None
 
 
 def _resolve(config: Config, keys: cache.Keys | None) -> Plan:
@@ -132,10 +156,16 @@ def _incremental_part(
 
 
 def check(config_path: Path) -> Outcome:
-    """Build and compare with disk; writes nothing but the cache."""
+    """Build and compare with disk; writes nothing but the cache (not even the record)."""
     outcome = build(config_path)
-    _remember(outcome, differing=(*outcome.changes.added, *outcome.changes.changed))
-    return outcome
+    tree, config, keys = outcome.tree, outcome.config, outcome.keys
+    if tree is None or config is None or keys is None:
+        return outcome
+    digests, owners = cache.digests(tree.by_path()), dict(tree.owners)
+    current = record.is_current(config, keys, digests, owners)
+    differing = (*outcome.changes.added, *outcome.changes.changed)
+    cache.store(config, keys, digests, owners, differing, _stat_if(current, config))
+    return replace(outcome, record_stale=not current and not outcome.changes)
 
 
 def generate(config_path: Path, only: Sequence[Path] = (), dry_run: bool = False) -> Outcome:
@@ -150,11 +180,30 @@ def generate(config_path: Path, only: Sequence[Path] = (), dry_run: bool = False
     return outcome
 
 
-def _remember(outcome: Outcome, differing: Sequence[str] = ()) -> None:
-    """Record a freshly built tree in the cache (after any write, so that stats are final)."""
+def _remember(outcome: Outcome) -> None:
+    """Record a freshly written tree in the cache (after the write, so that stats are final)
+    and in the committed record; after a cache hit, bring the record up to date if need be."""
     tree, config, keys = outcome.tree, outcome.config, outcome.keys
+    if outcome.vouched is not None and config is not None and keys is not None:
+        _refresh_record(config, keys, outcome.vouched)
     if tree is not None and config is not None and keys is not None:
-        cache.store(config, keys, tree.by_path(), dict(tree.owners), differing)
+        digests, owners = cache.digests(tree.by_path()), dict(tree.owners)
+        written = record.store(config, keys, digests, owners)
+        cache.store(config, keys, digests, owners, record_stat=written)
+
+
+def _refresh_record(config: Config, keys: cache.Keys, entry: cache.Entry) -> None:
+    """Rewrite a missing or changed record from the cache entry that vouched for the output
+    (one stat when it is as this machine last wrote or verified it)."""
+    found = record.stat(config)
+    if not config.output.record or (found is not None and found == entry.record_stat):
+        return
+    digests = {path: recorded.digest for path, recorded in entry.files.items()}
+    cache.note_record(config, entry, keys, record.store(config, keys, digests, entry.owners))
+
+
+def _stat_if(current: bool, config: Config) -> record.Stat | None:
+    return record.stat(config) if current else None
 
 
 def _compiled_templates(config: Config) -> Path | None:
