@@ -55,6 +55,38 @@ def test_version_does_not_import_grpc_tools_or_jinja2() -> None:
     assert done.stdout == "[]\n", done.stderr
 
 
+def test_a_child_process_gets_the_whole_report_and_the_exit_code(
+    thing: Path, generated: dict[str, bytes]
+) -> None:
+    """The console entry ends the process without interpreter teardown: what it printed
+    must still arrive in full through a pipe, with the right exit code."""
+    stub = thing / "gen/pkg/acme/v1/thing_pb2.pyi"
+    stub.write_text(stub.read_text() + "# hand edit\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "protobuild", "check"], cwd=thing, capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert done.stdout.startswith("protobuild check: 1 generated file(s) are not current")
+    assert done.stdout.endswith("fix: run `protobuild` and commit the result\n")
+
+
+def test_a_closed_output_pipe_is_not_a_crash(thing: Path, generated: dict[str, bytes]) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will read what explain prints
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "protobuild", "explain"],
+            cwd=thing,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 120
+    assert "Traceback" not in done.stderr
+
+
 def test_config_found_relative_to_file_not_cwd(
     thing: Path, run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

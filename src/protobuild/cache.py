@@ -204,22 +204,34 @@ def lookup(config: Config, entry: Entry | None, run_keys: Keys) -> int | None:
 
 
 def carried(config: Config, entry: Entry, path: str) -> bytes | None:
-    """The bytes of output file `path` if they are still what the cache recorded."""
+    """The bytes of output file `path` if they are still what the cache recorded: as on a
+    warm run, an unchanged size and mtime (not racy) vouch for them, else they are hashed."""
     recorded = entry.files.get(path)
     full = os.path.join(str(config.output.dir), path)
     if recorded is None:
         return None
     try:
+        found = os.stat(full)
         with open(full, "rb") as handle:
             content = handle.read()
     except OSError:
         return None
+    if _trusted((found.st_size, found.st_mtime_ns), (recorded.size, recorded.mtime_ns), entry):
+        return content
     return content if _digest(content) == recorded.digest else None
 
 
-def digests(files: Mapping[str, bytes]) -> dict[str, str]:
-    """The digest the cache records for each of `files`, by path."""
-    return {path: _digest(content) for path, content in files.items()}
+def digests(
+    files: Mapping[str, bytes], known: Mapping[str, tuple[bytes, str]] | None = None
+) -> dict[str, str]:
+    """The digest the cache records for each of `files`, by path. `known` are (bytes,
+    digest) pairs already at hand (outputs carried over): their digest is reused when the
+    file's bytes are that very object."""
+    found = {}
+    for path, content in files.items():
+        pair = known.get(path) if known else None
+        found[path] = pair[1] if pair is not None and pair[0] is content else _digest(content)
+    return found
 
 
 def store(

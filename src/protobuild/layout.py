@@ -186,12 +186,11 @@ def _package_dirs(files: Iterable[str], top_level: bool) -> list[str]:
     The output directory itself is a package too, unless it is a top-level source root
     (output.package = "").
     """
-    dirs: set[str] = set()
+    dirs: set[str] = set() if top_level else {""}
     for path in files:
-        directory = posixpath.dirname(path)
-        while directory:
+        directory = path.rpartition("/")[0]
+        # A directory already seen has had its ancestors added with it.
+        while directory and directory not in dirs:
             dirs.add(directory)
-            directory = posixpath.dirname(directory)
-        if not top_level:
-            dirs.add("")
-    return sorted(d for d in dirs if not (d == "" and top_level))
+            directory = directory.rpartition("/")[0]
+    return sorted(dirs)

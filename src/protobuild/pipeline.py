@@ -16,8 +16,8 @@ import contextlib
 import functools
 import gc
 import itertools
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +53,8 @@ class Outcome:
     vouched: cache.Entry | None = None
     # Set by check: the output is current but the committed record is missing or outdated.
     record_stale: bool = False
+    # Outputs carried over from disk with the digest the cache had for them (path -> pair).
+    reused: Mapping[str, tuple[bytes, str]] = field(default_factory=dict)
 
     def built_config(self) -> Config:
         if self.config is None:
@@ -100,6 +102,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     known = {path: content for path, (content, _) in (part.carried if part else {}).items()}
     changes = compare(output, prune=not only, known=known)
     compiled = len(part.plan.files) if part is not None else len(selected.files)
+    reused = {p: (c, entry.files[p].digest) for p, c in known.items()} if entry else {}
     return Outcome(
         output.root,
         len(output.files),
@@ -110,6 +113,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
         keys,
         compiled,
         len(selected.files),
+        reused=reused,
     )
 
 
@@ -121,6 +125,14 @@ def _cache_hit(
     count = cache.lookup(config, entry, keys)
     if count is not None and entry is not None:
         return count, entry
+    if (
+        entry is not None
+        and entry.record_stat is not None
+        and entry.record_stat == record.stat(config)
+    ):
+        # The record is the one this machine wrote or verified for the cache's inputs, so it
+        # cannot vouch for what the cache did not (and reading it costs a partial rebuild).
+        return None
     committed = record.entry(config, keys)
     count = cache.lookup(config, committed, keys)  # seeds this machine's cache on success
     return (count, committed) if count is not None and committed is not None else None
@@ -161,7 +173,7 @@ def check(config_path: Path) -> Outcome:
     tree, config, keys = outcome.tree, outcome.config, outcome.keys
     if tree is None or config is None or keys is None:
         return outcome
-    digests, owners = cache.digests(tree.by_path()), dict(tree.owners)
+    digests, owners = cache.digests(tree.by_path(), outcome.reused), dict(tree.owners)
     current = record.is_current(config, keys, digests, owners)
     differing = (*outcome.changes.added, *outcome.changes.changed)
     cache.store(config, keys, digests, owners, differing, _stat_if(current, config))
@@ -187,7 +199,7 @@ def _remember(outcome: Outcome) -> None:
     if outcome.vouched is not None and config is not None and keys is not None:
         _refresh_record(config, keys, outcome.vouched)
     if tree is not None and config is not None and keys is not None:
-        digests, owners = cache.digests(tree.by_path()), dict(tree.owners)
+        digests, owners = cache.digests(tree.by_path(), outcome.reused), dict(tree.owners)
         written = record.store(config, keys, digests, owners)
         cache.store(config, keys, digests, owners, record_stat=written)
 

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
+from json.encoder import encode_basestring_ascii as _quote  # json.dumps of one string, in C
 from pathlib import Path
 
 from protobuild import cache, toolchain
@@ -97,7 +98,7 @@ def text(keys: cache.Keys, digests: Mapping[str, str], owners: Mapping[str, str]
     merge conflict shows which files changed (two branches that changed inputs conflict on
     the `inputs` line, and regenerating resolves it)."""
     rows = ",\n".join(
-        f"  {json.dumps(name)}: [{json.dumps(digest)}, {json.dumps(owners.get(name, ''))}]"
+        f"  {_quote(name)}: [{_quote(digest)}, {_quote(owners.get(name, ''))}]"
         for name, digest in sorted(digests.items())
     )
     head = f'{{\n "about": {json.dumps(_ABOUT)},\n "format": {_FORMAT},\n'

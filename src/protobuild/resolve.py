@@ -11,6 +11,7 @@ instead of as protoc's bare "not found".
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,7 +246,7 @@ class _Resolver:
     def _is_file(self, directory: Path, path: str) -> bool:
         key = (directory, path)
         if key not in self._present:
-            self._present[key] = (directory / path).is_file()
+            self._present[key] = os.path.isfile(os.path.join(directory, path))
         return self._present[key]
 
     def _external_module(
@@ -295,11 +296,15 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
             f"source root {spec.path} does not exist; fix [[roots]] path (relative to this file)",
             Location(config.path),
         )
+    # os.walk and strings, not Path.rglob: pathlib's objects were half of resolving a large
+    # tree. Like rglob, it does not descend into symlinked directories.
     found = []
-    for path in sorted(spec.path.rglob("*.proto")):
-        relative = path.relative_to(spec.path).as_posix()
-        found.append(f"{spec.prefix}/{relative}" if spec.prefix else relative)
-    return found
+    base = str(spec.path)
+    for directory, _, names in os.walk(base):
+        relative = os.path.relpath(directory, base).replace(os.sep, "/")
+        prefix = "" if relative == "." else relative + "/"
+        found += [prefix + name for name in names if name.endswith(".proto")]
+    return sorted(f"{spec.prefix}/{path}" if spec.prefix else path for path in found)
 
 
 def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[str, str]]:
