@@ -3,12 +3,14 @@ inputs and corrupt caches all lead back to a real build."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,6 +95,34 @@ def test_changed_config_invalidates(built: Path, run: Run) -> None:
 def test_corrupt_or_foreign_cache_is_ignored(built: Path, run: Run, content: bytes) -> None:
     _append(built / "gen/pkg/acme/v1/thing_pb2.pyi", "x: int\n")
     (built / STATE).write_bytes(content)
+    assert run("-q", "check").code == 1
+    assert run("-q").code == 0
+    assert run("-q", "check").code == 0
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda state: state["stats"].update({k: "x" for k in state["stats"]}),
+        lambda state: state["stats"].update(
+            {k: [v[0], str(v[1])] for k, v in state["stats"].items()}
+        ),
+        lambda state: state["digests"].update({k: 0 for k in state["digests"]}),
+        lambda state: state.update(stats=[]),
+        lambda state: state.update(written_ns="soon"),
+        lambda state: state.update(proto_stats={"acme/v1/thing.proto": None}),
+    ],
+    ids=["stats-strings", "mtime-string", "digest-numbers", "stats-list", "time-string", "proto"],
+)
+def test_state_with_values_of_the_wrong_type_is_not_believed(
+    built: Path, run: Run, mangle: Callable[[dict[str, Any]], object]
+) -> None:
+    """The state's tables are used as JSON gives them: a wrong value must fail to match
+    (or the whole state be ignored), never crash or vouch for an edited file."""
+    state = json.loads((built / STATE).read_text())
+    mangle(state)
+    (built / STATE).write_text(json.dumps(state))
+    _append(built / "gen/pkg/acme/v1/thing_pb2.pyi", "x: int\n")
     assert run("-q", "check").code == 1
     assert run("-q").code == 0
     assert run("-q", "check").code == 0

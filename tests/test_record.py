@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from protobuild import cache, config, record
+from protobuild import cache, config, inputs, record
 from tests.conftest import EXTRA_PROTO, MINIMAL_CONFIG, THING_PROTO, Run, probe
 
 RECORD = "Protobuild.sum"
@@ -178,11 +178,11 @@ def test_record_can_be_turned_off(project: Callable[..., Path], run: Run) -> Non
 
 def test_inputs_key_ignores_this_machines_traits_but_not_the_inputs(two_protos: Path) -> None:
     cfg = config.load(two_protos / "Protobuild.toml")
-    keys = cache.keys(cfg)
-    moved = cache.Keys("other base", keys.protos, "other full", {}, keys.shared)
+    keys = inputs.keys(cfg)
+    moved = inputs.Keys("other base", keys.protos, "other full", {}, keys.shared)
     assert record.inputs_key(moved) == record.inputs_key(keys)
     edited = dict(keys.protos, **{"acme/v1/extra.proto": "0" * 32})
-    changed = cache.Keys(keys.base, edited, keys.full, {}, keys.shared)
+    changed = inputs.Keys(keys.base, edited, keys.full, {}, keys.shared)
     assert record.inputs_key(changed) != record.inputs_key(keys)
 
 

@@ -11,9 +11,8 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from protobuild.config import CONFIG_NAME
 from protobuild.errors import InternalError, ProtobuildError, shown
@@ -25,8 +24,7 @@ EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 4
 EXIT_BROKEN_PIPE = 120
 
 
-@dataclass(frozen=True)
-class Arguments:
+class Arguments(NamedTuple):
     """The parsed command line."""
 
     command: str

@@ -13,9 +13,8 @@ import keyword
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from protobuild.errors import ConfigError, Location
 from protobuild.tomlpos import find_key
@@ -68,8 +67,7 @@ _OVERRIDE_KEYS = ("files", "generators")
 _IMPORT_PATH = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 
 
-@dataclass(frozen=True)
-class SourceRoot:
+class SourceRoot(NamedTuple):
     """A directory of .proto files to compile, optionally mounted under an import prefix."""
 
     path: Path
@@ -79,8 +77,7 @@ class SourceRoot:
     python_package: str | None = None
 
 
-@dataclass(frozen=True)
-class Generator:
+class Generator(NamedTuple):
     """One enabled generator and its validated options, sorted by name."""
 
     name: str
@@ -90,16 +87,14 @@ class Generator:
         return dict(self.options).get(name, default)
 
 
-@dataclass(frozen=True)
-class Override:
+class Override(NamedTuple):
     """Replaces the generator set for the files whose import path matches one of `files`."""
 
     files: tuple[str, ...]
     generators: tuple[Generator, ...]
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """A `[[descriptors]]` entry: an API snapshot of the files under `prefix`."""
 
     prefix: str
@@ -108,8 +103,7 @@ class Snapshot:
     source_info: bool = False
 
 
-@dataclass(frozen=True)
-class BreakingIgnore:
+class BreakingIgnore(NamedTuple):
     """A breaking-change rule switched off for some files, and why."""
 
     rule: str
@@ -117,8 +111,7 @@ class BreakingIgnore:
     reason: str
 
 
-@dataclass(frozen=True)
-class Output:
+class Output(NamedTuple):
     """Where generated code goes and which Python package that directory is."""
 
     dir: Path
@@ -129,8 +122,7 @@ class Output:
     record: bool = True
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """The whole validated configuration; every path is absolute."""
 
     path: Path

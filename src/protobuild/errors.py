@@ -13,12 +13,11 @@ Every message is one or two lines; `str(error)` prefixes `path:line:col: ` when 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """A place in a file; line and column are 1-based, 0 when unknown."""
 
     path: Path | str

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from protobuild import cache
+from protobuild import cache, inputs
 from protobuild.resolve import Plan
 
 # Outputs layout recomputes from the whole tree, so they need no owner to be carried.
@@ -29,7 +29,7 @@ class Partial:
     carried: Mapping[str, tuple[bytes, str]]  # output path -> (bytes, owning proto)
 
 
-def partial(plan: Plan, entry: cache.Entry | None, keys: cache.Keys) -> Partial | None:
+def partial(plan: Plan, entry: cache.Entry | None, keys: inputs.Keys) -> Partial | None:
     """What to rebuild for `plan` given the cache `entry`, or None for a full build."""
     dirty = _dirty(plan, entry, keys)
     if entry is None or dirty is None:
@@ -41,10 +41,10 @@ def partial(plan: Plan, entry: cache.Entry | None, keys: cache.Keys) -> Partial 
     if carried is None:
         return None
     files = tuple(f for f in plan.files if f.import_path in affected)
-    return Partial(replace(plan, files=files), carried)
+    return Partial(plan.with_files(files), carried)
 
 
-def _dirty(plan: Plan, entry: cache.Entry | None, keys: cache.Keys) -> set[str] | None:
+def _dirty(plan: Plan, entry: cache.Entry | None, keys: inputs.Keys) -> set[str] | None:
     """The edited source protos, when only source protos changed; else None."""
     if entry is None or entry.base_key != keys.base or plan.config.snapshots:
         return None
@@ -77,7 +77,7 @@ def _carried(
 ) -> dict[str, tuple[bytes, str]] | None:
     """The outputs of unaffected protos, read back from disk; None if any changed there or
     if some output has no known owner (it could not be rebuilt on its own)."""
-    for path in entry.files:
+    for path in entry.digests:
         if path not in entry.owners and posixpath.basename(path) not in _RECOMPUTED:
             return None
     carried = {}

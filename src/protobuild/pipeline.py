@@ -17,11 +17,10 @@ import functools
 import gc
 import itertools
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from protobuild import cache, record
+from protobuild import cache, inputs, record
 from protobuild import config as config_stage
 from protobuild.config import Config
 from protobuild.errors import InternalError, ResolveError
@@ -34,8 +33,7 @@ if TYPE_CHECKING:
     from protobuild.resolve import Plan, ProtoFile
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What a run produced and how it differs from the disk (before any write)."""
 
     root: Path
@@ -45,7 +43,7 @@ class Outcome:
     tree: OutputTree | None
     protoc_commands: tuple[tuple[str, ...], ...] = ()
     config: Config | None = None
-    keys: cache.Keys | None = None
+    keys: inputs.Keys | None = None
     # How many protos were compiled (fewer than all when an edit allowed a partial build).
     compiled_protos: int = 0
     total_protos: int = 0
@@ -54,7 +52,7 @@ class Outcome:
     # Set by check: the output is current but the committed record is missing or outdated.
     record_stale: bool = False
     # Outputs carried over from disk with the digest the cache had for them (path -> pair).
-    reused: Mapping[str, tuple[bytes, str]] = field(default_factory=dict)
+    reused: Mapping[str, tuple[bytes, str]] = {}
 
     def built_config(self) -> Config:
         if self.config is None:
@@ -88,7 +86,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     cfg = load(config_path)
     cached = use_cache and not only
     entry = cache.load(cfg) if cached else None
-    keys = cache.keys(cfg, entry) if cached else None
+    keys = inputs.keys(cfg, entry) if cached else None
     if keys is not None:
         hit = _cache_hit(cfg, entry, keys)
         if hit is not None:
@@ -102,7 +100,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     known = {path: content for path, (content, _) in (part.carried if part else {}).items()}
     changes = compare(output, prune=not only, known=known)
     compiled = len(part.plan.files) if part is not None else len(selected.files)
-    reused = {p: (c, entry.files[p].digest) for p, c in known.items()} if entry else {}
+    reused = {p: (c, entry.digests[p]) for p, c in known.items()} if entry else {}
     return Outcome(
         output.root,
         len(output.files),
@@ -118,7 +116,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
 
 
 def _cache_hit(
-    config: Config, entry: cache.Entry | None, keys: cache.Keys
+    config: Config, entry: cache.Entry | None, keys: inputs.Keys
 ) -> tuple[int, cache.Entry] | None:
     """(file count, the entry that vouched) when this machine's cache or else the committed
     record shows the output current, having checked the files on disk against it."""
@@ -138,7 +136,7 @@ def _cache_hit(
     return (count, committed) if count is not None and committed is not None else None
 
 
-def _resolve(config: Config, keys: cache.Keys | None) -> Plan:
+def _resolve(config: Config, keys: inputs.Keys | None) -> Plan:
     """Stage 2, with the summaries of unchanged protos from the cache (and the new ones kept)."""
     # Imported here, not at the top: a cache hit never needs them.
     from protobuild import resolve, summaries
@@ -159,7 +157,7 @@ def _resolve(config: Config, keys: cache.Keys | None) -> Plan:
 
 
 def _incremental_part(
-    plan: Plan, entry: cache.Entry | None, keys: cache.Keys | None
+    plan: Plan, entry: cache.Entry | None, keys: inputs.Keys | None
 ) -> incremental.Partial | None:
     """The part of `plan` to rebuild when the cache allows it (None: rebuild all of it)."""
     from protobuild import incremental
@@ -177,7 +175,7 @@ def check(config_path: Path) -> Outcome:
     current = record.is_current(config, keys, digests, owners)
     differing = (*outcome.changes.added, *outcome.changes.changed)
     cache.store(config, keys, digests, owners, differing, _stat_if(current, config))
-    return replace(outcome, record_stale=not current and not outcome.changes)
+    return outcome._replace(record_stale=not current and not outcome.changes)
 
 
 def generate(config_path: Path, only: Sequence[Path] = (), dry_run: bool = False) -> Outcome:
@@ -204,14 +202,14 @@ def _remember(outcome: Outcome) -> None:
         cache.store(config, keys, digests, owners, record_stat=written)
 
 
-def _refresh_record(config: Config, keys: cache.Keys, entry: cache.Entry) -> None:
+def _refresh_record(config: Config, keys: inputs.Keys, entry: cache.Entry) -> None:
     """Rewrite a missing or changed record from the cache entry that vouched for the output
     (one stat when it is as this machine last wrote or verified it)."""
     found = record.stat(config)
     if not config.output.record or (found is not None and found == entry.record_stat):
         return
-    digests = {path: recorded.digest for path, recorded in entry.files.items()}
-    cache.note_record(config, entry, keys, record.store(config, keys, digests, entry.owners))
+    written = record.store(config, keys, entry.digests, entry.owners)
+    cache.note_record(config, entry, keys, written)
 
 
 def _stat_if(current: bool, config: Config) -> record.Stat | None:
@@ -242,8 +240,7 @@ def _build_tree(
         return layout.lay_out(built, placed, rendered, compiled, snapshots, carried)
 
 
-@dataclass(frozen=True)
-class _Piece:
+class _Piece(NamedTuple):
     """What a chunk of files becomes: placed outputs, per-file renders, and the descriptor
     sets protoc wrote (sent back serialized; parsed only if something needs them)."""
 
@@ -257,7 +254,7 @@ def _build_piece(plan: Plan, templates: Path | None, files: list[ProtoFile]) -> 
     from protobuild import layout, rendering
     from protobuild.compile import compile_plan
 
-    chunk = replace(plan, files=tuple(files))
+    chunk = plan.with_files(files)
     compiled = compile_plan(chunk)
     rendered = rendering.render(chunk, compiled, True, templates)
     return _Piece(layout.place(chunk, compiled), rendered, compiled.descriptors)
@@ -296,7 +293,7 @@ def _select(plan: Plan, only: Sequence[Path]) -> Plan:
     if not files:
         shown = ", ".join(str(p) for p in only)
         raise ResolveError(f"no proto under a source root matches {shown}")
-    return replace(plan, files=files)
+    return plan.with_files(files)
 
 
 def _is_within(path: Path, prefix: Path) -> bool:

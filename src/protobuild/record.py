@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii as _quote  # json.dumps of one string, in C
 from pathlib import Path
 
-from protobuild import cache, toolchain
+from protobuild import cache, inputs, toolchain
 from protobuild.config import Config
 
 SUFFIX = ".sum"
@@ -57,7 +57,7 @@ def stat(config: Config) -> Stat | None:
     return found.st_size, found.st_mtime_ns
 
 
-def entry(config: Config, keys: cache.Keys) -> cache.Entry | None:
+def entry(config: Config, keys: inputs.Keys) -> cache.Entry | None:
     """The record as a cache entry for `keys` whose every file must be hashed to be believed,
     if it was written for these very inputs; None otherwise (or if it is off or unreadable)."""
     if not config.output.record:
@@ -66,14 +66,14 @@ def entry(config: Config, keys: cache.Keys) -> cache.Entry | None:
     files = _load(path(config))
     if found is None or files is None or files[0] != inputs_key(keys):
         return None
-    recorded = {name: cache.Recorded(digest) for name, (digest, _) in files[1].items()}
+    digests = {name: digest for name, (digest, _) in files[1].items()}
     owners = {name: owner for name, (_, owner) in files[1].items() if owner}
-    # written_ns 0: no stat is trusted, so lookup hashes every file before believing it.
-    return cache.Entry(keys.full, 0, recorded, keys.base, keys.protos, owners, record_stat=found)
+    # No stats: lookup hashes every file before believing the record.
+    return cache.Entry(keys.full, 0, digests, {}, keys.base, keys.protos, owners, {}, found)
 
 
 def store(
-    config: Config, keys: cache.Keys, digests: Mapping[str, str], owners: Mapping[str, str]
+    config: Config, keys: inputs.Keys, digests: Mapping[str, str], owners: Mapping[str, str]
 ) -> Stat | None:
     """Write the record if its bytes change; its stat afterwards. None when it is off or
     cannot be written (a read-only checkout): it speeds checks up, it is never needed."""
@@ -87,13 +87,13 @@ def store(
 
 
 def is_current(
-    config: Config, keys: cache.Keys, digests: Mapping[str, str], owners: Mapping[str, str]
+    config: Config, keys: inputs.Keys, digests: Mapping[str, str], owners: Mapping[str, str]
 ) -> bool:
     """Whether the record holds what `store` would write (True when records are off)."""
     return not config.output.record or _read(path(config)) == text(keys, digests, owners)
 
 
-def text(keys: cache.Keys, digests: Mapping[str, str], owners: Mapping[str, str]) -> bytes:
+def text(keys: inputs.Keys, digests: Mapping[str, str], owners: Mapping[str, str]) -> bytes:
     """The record's bytes: JSON with one line per generated file, sorted, so that a diff or a
     merge conflict shows which files changed (two branches that changed inputs conflict on
     the `inputs` line, and regenerating resolves it)."""
@@ -106,7 +106,7 @@ def text(keys: cache.Keys, digests: Mapping[str, str], owners: Mapping[str, str]
     return (head + body).encode()
 
 
-def inputs_key(keys: cache.Keys) -> str:
+def inputs_key(keys: inputs.Keys) -> str:
     """The digest of everything that shapes the output, the same on every machine."""
     digest = hashlib.sha256(f"protobuild-record {_FORMAT}\n{keys.shared}\n".encode())
     for name, version in _toolchain_versions():

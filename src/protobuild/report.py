@@ -47,7 +47,7 @@ def report(tree: OutputTree, changes: Changes, fix: str) -> str:
     Paths are shown relative to the working directory.
     """
     root = shown(tree.root)
-    lines = [f"protobuild check: {changes.count} generated file(s) are not current in {root}/"]
+    lines = [f"protobuild check: {changes.total} generated file(s) are not current in {root}/"]
     lines += _listing("changed", changes.changed)
     lines += _listing("missing", changes.added)
     lines += _listing("stale", changes.stale)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from protobuild import globs
@@ -90,6 +90,10 @@ class Plan:
 
     def module_map(self) -> dict[str, str]:
         return dict(self.modules)
+
+    def with_files(self, files: Iterable[ProtoFile]) -> Plan:
+        """The same plan for only `files` (a chunk, a selection, a partial rebuild)."""
+        return replace(self, files=tuple(files))
 
 
 def summary_of(proto: ProtoFile) -> ProtoSummary:

@@ -9,23 +9,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from protobuild import toolchain
 from protobuild.errors import Location, WriteError
 
 
-@dataclass(frozen=True)
-class OutputFile:
+class OutputFile(NamedTuple):
     """One file of the output tree; `path` is posix and relative to the output directory."""
 
     path: str
     content: bytes
 
 
-@dataclass(frozen=True)
-class OutputTree:
+class OutputTree(NamedTuple):
     """Every file the configuration produces, sorted by path."""
 
     root: Path
@@ -42,8 +40,7 @@ class OutputTree:
 _KEEP_IF_PRESENT = ("py.typed",)
 
 
-@dataclass(frozen=True)
-class Changes:
+class Changes(NamedTuple):
     """How the disk differs from the tree; every path is relative to the output directory."""
 
     root: Path
@@ -53,11 +50,11 @@ class Changes:
     # The current bytes on disk of each changed or stale file, for diffs.
     current: Mapping[str, bytes] | None = None
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # whether anything differs (not the tuple's length)
         return bool(self.added or self.changed or self.stale)
 
     @property
-    def count(self) -> int:
+    def total(self) -> int:
         return len(self.added) + len(self.changed) + len(self.stale)
 
 

@@ -1,0 +1,168 @@
+"""The digests of everything a run's output depends on: what the cache and the record key on.
+
+The inputs are the config file, every source proto (path and bytes), every proto in the
+`before`/`after` directories, the versions of the named distributions and of the toolchain,
+protobuild's own code and every file of the template directories in use. `shared` leaves out
+what only this machine has (where the toolchain is installed, the Python version), so that a
+committed record (record.py) can use it on any machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from protobuild import cache, toolchain
+from protobuild.config import Config
+
+# Part of the key: a new cache format must not meet digests made for an older one.
+_KEY_FORMAT = f"protobuild-cache {cache.FORMAT}\n"
+# The packages whose installed version shapes the output (toolchain.DISTRIBUTIONS and jinja2).
+_TOOLCHAIN_MODULES = ("grpc_tools", "google.protobuf", "mypy_protobuf", "jinja2")
+
+
+class Keys(NamedTuple):
+    """The digests of a run's inputs: everything but the source protos (`base`), each source
+    proto by import path, and the whole (`full`), which is what a cache hit must match.
+    `shared` covers what `base` does except this machine's own traits (where the toolchain
+    is installed, the Python version): the part that a committed record can use."""
+
+    base: str
+    protos: Mapping[str, str]
+    full: str
+    proto_stats: Mapping[str, cache.Stat] = {}
+    shared: str = ""
+
+
+def keys(config: Config, entry: cache.Entry | None = None) -> Keys:
+    """The digests of every input of `config`'s output (see the module docstring).
+
+    Source protos whose sizes and mtimes are what `entry` recorded (and not racy) keep their
+    recorded digests without being read.
+    """
+    shared = _shared_inputs(config)
+    base = hashlib.sha256(_KEY_FORMAT.encode())
+    _add(base, "shared", shared.encode())
+    _add(base, "toolchain", _toolchain_stamp().encode())
+    _add(base, "python", sys.version.encode())
+    protos, stats = _proto_digests(config, entry)
+    full = hashlib.sha256(base.digest())
+    for import_path, digest in sorted(protos.items()):
+        _add(full, import_path, digest.encode())
+    return Keys(base.hexdigest(), protos, full.hexdigest(), stats, shared)
+
+
+def _shared_inputs(config: Config) -> str:
+    """The digest of the inputs other than source protos that any machine with the same files
+    sees alike: paths in it are relative, and nothing depends on where things are installed."""
+    digest = hashlib.sha256(b"protobuild-inputs 1\n")
+    _add(digest, "config", config.path.read_bytes())
+    for label, directories in (("before", config.before), ("after", config.after)):
+        for directory in directories:
+            _add_tree(digest, label, directory)
+    for name in config.distributions:
+        _add(digest, "distribution", f"{name} {_version(name)}".encode())
+    _add_tree(digest, "code", _own_code(), suffixes=(".py",))
+    # Every file of a template directory: templates may include files of any name.
+    for directory in _template_dirs(config):
+        _add_tree(digest, "templates", directory, suffixes=())
+    return digest.hexdigest()
+
+
+def _proto_digests(
+    config: Config, entry: cache.Entry | None
+) -> tuple[dict[str, str], dict[str, cache.Stat]]:
+    """Digest and stat of each source proto by import path (a missing root counts too)."""
+    files: dict[str, str] = {}  # import path -> where the file is
+    stats: dict[str, cache.Stat] = {}
+    exists: dict[str, str] = {}
+    for index, root in enumerate(config.roots):
+        directory = str(root.path)
+        exists[f"<root {index} exists>"] = str(os.path.isdir(directory))
+        for path, stat in cache.scan(directory, (".proto",)).items():
+            import_path = f"{root.prefix}/{path}" if root.prefix else path
+            stats[import_path] = stat
+            files[import_path] = os.path.join(directory, path)
+    if entry is not None and cache.all_trusted(stats, entry.proto_stats, entry):
+        return {**entry.protos, **exists}, stats  # the usual case, decided without a loop
+    digests = {
+        import_path: _proto_digest(files[import_path], import_path, stat, entry)
+        for import_path, stat in stats.items()
+    }
+    return {**digests, **exists}, stats
+
+
+def _proto_digest(file: str, import_path: str, stat: cache.Stat, entry: cache.Entry | None) -> str:
+    """The digest the cache recorded while size and mtime are unchanged (and not racy)."""
+    if entry is not None and cache.trusted(stat, entry.proto_stats.get(import_path), entry):
+        recorded = entry.protos.get(import_path)
+        if recorded:
+            return recorded
+    return cache.read_digest(file)
+
+
+def _add(digest: hashlib._Hash, label: str, data: bytes) -> None:
+    digest.update(f"{label} {len(data)}\n".encode())
+    digest.update(data)
+
+
+def _add_tree(
+    digest: hashlib._Hash, label: str, root: Path, suffixes: Iterable[str] = (".proto",)
+) -> None:
+    """Every file below `root` with one of `suffixes` (any file if none), in a fixed order,
+    path and bytes; bytecode caches are skipped."""
+    wanted = tuple(suffixes)
+    base = str(root)
+    _add(digest, f"{label}:exists", str(root.is_dir()).encode())
+    for directory, _, names in sorted(os.walk(base)):
+        relative = os.path.relpath(directory, base)
+        if "__pycache__" in relative.split(os.sep):
+            continue
+        for name in sorted(names):
+            if not wanted or name.endswith(wanted):
+                with open(os.path.join(directory, name), "rb") as handle:
+                    _add(digest, f"{label}:{relative}/{name}", handle.read())
+
+
+def _own_code() -> Path:
+    return Path(__file__).parent
+
+
+def _template_dirs(config: Config) -> list[Path]:
+    found = [toolchain.stock_template_dir()]
+    for generator in config.enabled_generators:
+        templates = generator.option("templates", "")
+        if templates:
+            found.append(Path(str(templates)))
+    return found
+
+
+def _version(name: str) -> str:
+    import importlib.metadata
+
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "missing"
+
+
+def _toolchain_stamp() -> str:
+    """Where each toolchain package is installed and when: a reinstall or upgrade changes it.
+
+    Cheaper than asking importlib.metadata for versions (which costs more than the rest of a
+    warm run), and enough for a cache that never leaves this machine.
+    """
+    parts = []
+    for module in _TOOLCHAIN_MODULES:
+        spec = importlib.util.find_spec(module)
+        origin = spec.origin if spec is not None and spec.origin else ""
+        stamp = os.stat(origin) if origin else None
+        parts.append(
+            f"{module}={origin}:{stamp.st_size if stamp else 0}:{stamp.st_mtime_ns if stamp else 0}"
+        )
+    return ";".join(parts)
