@@ -136,35 +136,25 @@ def _verify(
     return len(entry.digests)
 
 
-def carried(config: Config, entry: Entry, path: str) -> bytes | None:
-    """The bytes of output file `path` if they are still what the cache recorded: as on a
-    warm run, an unchanged size and mtime (not racy) vouch for them, else they are hashed."""
+def unchanged(config: Config, entry: Entry, path: str) -> bool:
+    """Whether output file `path` still has the bytes the cache recorded: as on a warm run,
+    an unchanged size and mtime (not racy) vouch for them, else they are hashed."""
     recorded = entry.digests.get(path)
     full = os.path.join(str(config.output.dir), path)
     if recorded is None:
-        return None
+        return False
     try:
         found = os.stat(full)
-        with open(full, "rb") as handle:
-            content = handle.read()
+        return trusted([found.st_size, found.st_mtime_ns], entry.stats.get(path), entry) or (
+            read_digest(full) == recorded
+        )
     except OSError:
-        return None
-    if trusted([found.st_size, found.st_mtime_ns], entry.stats.get(path), entry):
-        return content
-    return content if _digest(content) == recorded else None
+        return False
 
 
-def digests(
-    files: Mapping[str, bytes], known: Mapping[str, tuple[bytes, str]] | None = None
-) -> dict[str, str]:
-    """The digest the cache records for each of `files`, by path. `known` are (bytes,
-    digest) pairs already at hand (outputs carried over): their digest is reused when the
-    file's bytes are that very object."""
-    found = {}
-    for path, content in files.items():
-        pair = known.get(path) if known else None
-        found[path] = pair[1] if pair is not None and pair[0] is content else _digest(content)
-    return found
+def digests(files: Mapping[str, bytes]) -> dict[str, str]:
+    """The digest the cache records for each of `files`, by path."""
+    return {path: _digest(content) for path, content in files.items()}
 
 
 def store(

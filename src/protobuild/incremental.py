@@ -3,7 +3,8 @@
 When the cache shows that only source protos changed (same config, toolchain, templates and
 include directories, the same set of files), the files to rebuild are the edited protos and
 every proto that imports them, directly or not. The outputs of all other protos are carried
-over from disk, after checking that their bytes are still the ones the cache recorded. Anything
+over as they are on disk, after checking that their bytes are still the ones the cache
+recorded (by size and mtime where those vouch for them, as on a warm run). Anything
 unusual (an added or removed proto, API snapshots, templates that render per package, an output
 edited by hand) falls back to a full build, which is always correct.
 """
@@ -26,7 +27,7 @@ class Partial:
     """The part of a plan to rebuild, and the outputs carried over unchanged."""
 
     plan: Plan
-    carried: Mapping[str, tuple[bytes, str]]  # output path -> (bytes, owning proto)
+    carried: Mapping[str, str]  # output path -> owning proto
 
 
 def partial(plan: Plan, entry: cache.Entry | None, keys: inputs.Keys) -> Partial | None:
@@ -72,11 +73,10 @@ def _with_dependents(plan: Plan, dirty: set[str]) -> set[str]:
     return affected
 
 
-def _carried(
-    plan: Plan, entry: cache.Entry, affected: set[str]
-) -> dict[str, tuple[bytes, str]] | None:
-    """The outputs of unaffected protos, read back from disk; None if any changed there or
-    if some output has no known owner (it could not be rebuilt on its own)."""
+def _carried(plan: Plan, entry: cache.Entry, affected: set[str]) -> dict[str, str] | None:
+    """The outputs of unaffected protos (path -> owner), checked on disk against the cache;
+    None if any changed there or if some output has no known owner (it could not be rebuilt
+    on its own)."""
     for path in entry.digests:
         if path not in entry.owners and posixpath.basename(path) not in _RECOMPUTED:
             return None
@@ -84,8 +84,7 @@ def _carried(
     for path, owner in entry.owners.items():
         if owner in affected:
             continue
-        content = cache.carried(plan.config, entry, path)
-        if content is None:
+        if not cache.unchanged(plan.config, entry, path):
             return None
-        carried[path] = (content, owner)
+        carried[path] = owner
     return carried

@@ -53,15 +53,16 @@ def lay_out(
     rendered: Mapping[str, Rendered],
     compiled: Compiled,
     snapshots: bool = True,
-    carried: Mapping[str, tuple[bytes, str]] | None = None,
+    carried: Mapping[str, str] | None = None,
 ) -> OutputTree:
     """The output tree for `plan` from its placed and rendered files.
 
     `rendered` maps paths relative to the output directory to rendered modules. With
     `snapshots`, the `[[descriptors]]` targets (from `compiled`'s descriptor sets) are part of
     the tree, at paths relative to the output directory (outside it, they start with `../`).
-    `carried` are finished outputs of protos outside `plan` (path -> (bytes, owning proto)),
-    kept as they are. Raises CompileError when two generators produce the same path.
+    `carried` are finished outputs of protos outside `plan` (path -> owning proto), verified
+    on disk: the tree keeps them as they are. Raises CompileError when two generators produce
+    the same path.
     """
     files: dict[str, OutputFile] = {}
     claims: dict[str, str] = {}
@@ -77,18 +78,18 @@ def lay_out(
         files[path] = OutputFile(path, (header + module.text).encode("utf-8"))
         if module.owner:
             owners[path] = module.owner
-    for path, (content, owner) in sorted((carried or {}).items()):
+    for path, owner in sorted((carried or {}).items()):
         _claim(claims, path, f"the outputs of {owner}")
-        files[path] = OutputFile(path, content)
         owners[path] = owner
-    for extra in _package_files(plan, files):
+    for extra in _package_files(plan, [*files, *(carried or ())]):
         _claim(claims, extra.path, "the output settings")
         files[extra.path] = extra
     for snapshot in _snapshot_files(plan, compiled) if snapshots else ():
         _claim(claims, snapshot.path, "[[descriptors]]")
         files[snapshot.path] = snapshot
     ordered = tuple(files[p] for p in sorted(files))
-    return OutputTree(plan.config.output.dir, ordered, tuple(sorted(owners.items())))
+    kept = frozenset(carried or ())
+    return OutputTree(plan.config.output.dir, ordered, tuple(sorted(owners.items())), kept)
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,8 @@ def _rendered_sources(sources: Mapping[tuple[str, str], str], path: str) -> str:
     return "the services templates"
 
 
-def _package_files(plan: Plan, files: Mapping[str, OutputFile]) -> Iterable[OutputFile]:
+def _package_files(plan: Plan, files: Iterable[str]) -> Iterable[OutputFile]:
+    """The files a package needs (`__init__.py`, `py.typed`) for the output `files` (paths)."""
     output = plan.config.output
     if output.init_files == "empty":
         for directory in _package_dirs(files, top_level=not output.package):

@@ -51,8 +51,8 @@ class Outcome(NamedTuple):
     vouched: cache.Entry | None = None
     # Set by check: the output is current but the committed record is missing or outdated.
     record_stale: bool = False
-    # Outputs carried over from disk with the digest the cache had for them (path -> pair).
-    reused: Mapping[str, tuple[bytes, str]] = {}
+    # The digests the cache had for the outputs a partial rebuild kept as they are on disk.
+    kept: Mapping[str, str] = {}
 
     def built_config(self) -> Config:
         if self.config is None:
@@ -97,13 +97,12 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     part = _incremental_part(selected, entry, keys)
     templates = _compiled_templates(cfg) if keys is not None else None
     output = _build_tree(selected, not only, part, templates)
-    known = {path: content for path, (content, _) in (part.carried if part else {}).items()}
-    changes = compare(output, prune=not only, known=known)
+    changes = compare(output, prune=not only)
     compiled = len(part.plan.files) if part is not None else len(selected.files)
-    reused = {p: (c, entry.digests[p]) for p, c in known.items()} if entry else {}
+    kept = {path: entry.digests[path] for path in output.kept} if entry else {}
     return Outcome(
         output.root,
-        len(output.files),
+        output.file_count,
         changes,
         output,
         _commands(selected),
@@ -111,7 +110,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
         keys,
         compiled,
         len(selected.files),
-        reused=reused,
+        kept=kept,
     )
 
 
@@ -171,7 +170,7 @@ def check(config_path: Path) -> Outcome:
     tree, config, keys = outcome.tree, outcome.config, outcome.keys
     if tree is None or config is None or keys is None:
         return outcome
-    digests, owners = cache.digests(tree.by_path(), outcome.reused), dict(tree.owners)
+    digests, owners = _digests(outcome, tree), dict(tree.owners)
     current = record.is_current(config, keys, digests, owners)
     differing = (*outcome.changes.added, *outcome.changes.changed)
     cache.store(config, keys, digests, owners, differing, _stat_if(current, config))
@@ -197,7 +196,7 @@ def _remember(outcome: Outcome) -> None:
     if outcome.vouched is not None and config is not None and keys is not None:
         _refresh_record(config, keys, outcome.vouched)
     if tree is not None and config is not None and keys is not None:
-        digests, owners = cache.digests(tree.by_path(), outcome.reused), dict(tree.owners)
+        digests, owners = _digests(outcome, tree), dict(tree.owners)
         written = record.store(config, keys, digests, owners)
         cache.store(config, keys, digests, owners, record_stat=written)
 
@@ -210,6 +209,11 @@ def _refresh_record(config: Config, keys: inputs.Keys, entry: cache.Entry) -> No
         return
     written = record.store(config, keys, entry.digests, entry.owners)
     cache.note_record(config, entry, keys, written)
+
+
+def _digests(outcome: Outcome, tree: OutputTree) -> dict[str, str]:
+    """The digest of every output: computed for the files built, the cache's for those kept."""
+    return {**cache.digests(tree.by_path()), **outcome.kept}
 
 
 def _stat_if(current: bool, config: Config) -> record.Stat | None:

@@ -8,7 +8,7 @@ else, and is never overwritten.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -31,9 +31,17 @@ class OutputTree(NamedTuple):
     # Output path -> the one proto it comes from, where there is exactly one (the
     # incremental build carries such files over when their proto is unaffected).
     owners: tuple[tuple[str, str], ...] = ()
+    # Outputs of a partial rebuild that are on disk exactly as the tree wants them (verified
+    # against the cache), so their bytes are not held: compare and write leave them alone.
+    kept: frozenset[str] = frozenset()
 
     def by_path(self) -> dict[str, bytes]:
+        """The bytes of every file the tree holds (not the kept ones)."""
         return {f.path: f.content for f in self.files}
+
+    @property
+    def file_count(self) -> int:
+        return len(self.files) + len(self.kept)
 
 
 # Marker files whose content is the user's business once they exist.
@@ -58,16 +66,14 @@ class Changes(NamedTuple):
         return len(self.added) + len(self.changed) + len(self.stale)
 
 
-def compare(
-    tree: OutputTree, prune: bool = True, known: Mapping[str, bytes] | None = None
-) -> Changes:
-    """What writing `tree` would change on disk; with prune=False nothing is stale. `known`
-    are files whose bytes on disk were just read (they are not read again).
+def compare(tree: OutputTree, prune: bool = True) -> Changes:
+    """What writing `tree` would change on disk; with prune=False nothing is stale. The
+    tree's kept files are neither read nor changed.
 
     Raises WriteError when the tree would overwrite a file protobuild did not write.
     """
     wanted = tree.by_path()
-    existing = dict(generated_files(tree.root, known or {}))
+    existing = dict(generated_files(tree.root, tree.kept))
     added, changed = [], []
     for path, content in wanted.items():
         current = existing.get(path) if not is_outside(path) else _outside(tree.root, path)
@@ -81,7 +87,7 @@ def compare(
             added.append(path)
         elif current != content:
             changed.append(path)
-    stale = sorted(set(existing) - set(wanted)) if prune else []
+    stale = sorted(set(existing) - set(wanted) - tree.kept) if prune else []
     current_bytes = {p: existing[p] for p in (*changed, *stale)}
     return Changes(tree.root, tuple(added), tuple(changed), tuple(stale), current_bytes)
 
@@ -104,25 +110,25 @@ def _foreign(target: Path) -> WriteError:
     )
 
 
-def generated_files(
-    root: Path, known: Mapping[str, bytes] | None = None
-) -> Iterator[tuple[str, bytes]]:
-    """(relative path, bytes) of every file below `root` that protobuild generated; `known`
-    are files whose bytes were just read (they are not read again).
+def generated_files(root: Path, skipped: Iterable[str] = ()) -> Iterator[tuple[str, bytes]]:
+    """(relative path, bytes) of every file below `root` that protobuild generated, except
+    the `skipped` paths (not even read).
 
     Plain strings and os.walk instead of pathlib: this reads every output file, and
     pathlib's object overhead was most of the time.
     """
     base = str(root)
-    known = known or {}
+    skip = skipped if isinstance(skipped, (set, frozenset)) else set(skipped)
     for directory, subdirs, names in os.walk(base):
         subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
         relative = os.path.relpath(directory, base).replace(os.sep, "/")
         prefix = "" if relative == "." else relative + "/"
         for name in sorted(names):
             path = prefix + name
-            content = known[path] if path in known else _read(os.path.join(directory, name))
-            if content is not None and (path in known or toolchain.is_generated(content)):
+            if path in skip:
+                continue
+            content = _read(os.path.join(directory, name))
+            if content is not None and toolchain.is_generated(content):
                 yield path, content
 
 
