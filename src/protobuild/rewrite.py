@@ -21,18 +21,19 @@ from collections.abc import Mapping
 # what is inside it), `#` (a comment, likewise), a newline (an import statement may follow)
 # or `_pb2` (the end of a generated module's name). Every alternative begins with one of those
 # characters, so the regex engine skips everything else in a tight loop instead of trying each
-# alternative at every position: that made renaming several times faster on large trees (a
-# capturing group around the alternatives would disable that skip, so the kind of a match is
-# told by its first character instead: quote, '#', newline or '_'). String
+# alternative at every position: that made renaming several times faster on large trees. The
+# skip needs every alternative at the top level, starting with a literal: any group around
+# some of them (capturing or not) disables it, so the kind of a match is told by its first
+# character instead (quote, '#', newline or '_'). String
 # patterns are unrolled loops: they move through long literals (the serialized descriptor in
 # every _pb2.py) without backtracking per character. A string prefix (b, r, f...) does not
 # change where a literal ends, so the scan starts at the quote.
 _LEXER = re.compile(
     r"""
-    (?:'''[^\\']*(?:(?:\\.|'(?!''))[^\\']*)*'''
-        |\"\"\"[^\\"]*(?:(?:\\.|"(?!""))[^\\"]*)*\"\"\"
-        |'[^'\\\n]*(?:\\.[^'\\\n]*)*'
-        |"[^"\\\n]*(?:\\.[^"\\\n]*)*")
+    '''[^\\']*(?:(?:\\.|'(?!''))[^\\']*)*'''
+    |\"\"\"[^\\"]*(?:(?:\\.|"(?!""))[^\\"]*)*\"\"\"
+    |'[^'\\\n]*(?:\\.[^'\\\n]*)*'
+    |"[^"\\\n]*(?:\\.[^"\\\n]*)*"
     |\#[^\n]*
     |\n[ \t]*(?:(?:from[ \t]+[\w.]+[ \t]+import[ \t]*(?:\([^)]*\)|[^\n#;]*)
         |import[ \t]+[^\n#;]*))
