@@ -50,6 +50,21 @@ def test_warm_runs_do_not_load_protoc(built: Path) -> None:
     assert probe(built, "-q", "check") == "0 []"
 
 
+def test_warm_runs_stay_light(built: Path) -> None:
+    """What a run with nothing to do must not load: creating dataclasses (and importing
+    inspect for them), shutil's compression modules and difflib were a quarter of it."""
+    code = (
+        "import sys\nfrom protobuild.cli import main\ncode = main(sys.argv[1:])\n"
+        "heavy = ('dataclasses', 'inspect', 'shutil', 'importlib.metadata', 'difflib')\n"
+        "print(code, sorted(m for m in heavy if m in sys.modules))"
+    )
+    for argv in (["-q"], ["-q", "check"]):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *argv], cwd=built, capture_output=True, text=True
+        )
+        assert done.stdout.strip() == "0 []", done.stderr
+
+
 def test_cache_lives_next_to_the_config_and_ignores_itself(built: Path) -> None:
     assert (built / STATE).is_file()
     assert (built / ".protobuild-cache/.gitignore").read_text().endswith("*\n")

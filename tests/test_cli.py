@@ -87,6 +87,19 @@ def test_a_closed_output_pipe_is_not_a_crash(thing: Path, generated: dict[str, b
     assert "Traceback" not in done.stderr
 
 
+def test_help_fits_the_terminal_width(thing: Path) -> None:
+    environment = {**os.environ, "COLUMNS": "52"}
+    done = subprocess.run(
+        [sys.executable, "-m", "protobuild", "check", "--help"],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert done.returncode == 0
+    assert "--quiet" in done.stdout
+    assert max(len(line) for line in done.stdout.splitlines()) <= 52
+
+
 def test_config_found_relative_to_file_not_cwd(
     thing: Path, run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -158,6 +158,25 @@ def _command_index(argv: list[str]) -> int:
     return index
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, told the terminal width: left to find it, argparse imports
+    shutil, which imports bz2 and lzma (a twentieth of a run with nothing to do)."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_terminal_width() - 2)
+
+
+def _terminal_width() -> int:
+    """What shutil.get_terminal_size would say: $COLUMNS, the terminal's width, or 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
+    except (OSError, ValueError):
+        return 80
+
+
 def _common_options(defaults: bool) -> argparse.ArgumentParser:
     """-f and -q, accepted before and after the command.
 
@@ -165,7 +184,9 @@ def _common_options(defaults: bool) -> argparse.ArgumentParser:
     command's default overwrite the -q given before it.
     """
     default = None if defaults else argparse.SUPPRESS
-    common = argparse.ArgumentParser(add_help=False, argument_default=default)
+    common = argparse.ArgumentParser(
+        add_help=False, argument_default=default, formatter_class=_Formatter
+    )
     common.add_argument(
         "-f", "--file", help="the config file (default: Protobuild.toml here or above)"
     )
@@ -178,20 +199,36 @@ def _parser() -> argparse.ArgumentParser:
         prog="protobuild",
         description="Generate typed Python from .proto files as Protobuild.toml describes.",
         parents=[_common_options(defaults=True)],
+        formatter_class=_Formatter,
     )
     common = _common_options(defaults=False)
     parser.add_argument("--version", action="store_true", help="print the toolchain versions")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    gen = sub.add_parser("generate", parents=[common], help="generate code (the default)")
+    gen = sub.add_parser(
+        "generate", parents=[common], formatter_class=_Formatter, help="generate code (the default)"
+    )
     gen.add_argument(
         "--dry-run", action="store_true", help="print protoc argv and changes; write nothing"
     )
     gen.add_argument("paths", nargs="*", metavar="PATH", help="only protos under these paths")
-    sub.add_parser("check", parents=[common], help="exit 1 if generated code is not current")
-    explain = sub.add_parser("explain", parents=[common], help="show roots, modules and imports")
+    sub.add_parser(
+        "check",
+        parents=[common],
+        formatter_class=_Formatter,
+        help="exit 1 if generated code is not current",
+    )
+    explain = sub.add_parser(
+        "explain",
+        parents=[common],
+        formatter_class=_Formatter,
+        help="show roots, modules and imports",
+    )
     explain.add_argument("paths", nargs="*", metavar="PROTO", help="proto files or import paths")
     breaking = sub.add_parser(
-        "breaking", parents=[common], help="exit 1 if the protos break compatibility with FILE"
+        "breaking",
+        parents=[common],
+        formatter_class=_Formatter,
+        help="exit 1 if the protos break compatibility with FILE",
     )
     breaking.add_argument(
         "--against", required=True, metavar="FILE", help="a descriptor snapshot or binary set"

@@ -43,12 +43,12 @@ def _partial(outcome: pipeline.Outcome) -> str:
 
 def check(config: Path, fix: str) -> tuple[str, bool]:
     """(report, stale?) for `protobuild check`; writes nothing but the cache."""
-    from protobuild import report as check_report
-
     outcome = pipeline.check(config)
     if not outcome.changes:
         current = f"protobuild check: {outcome.file_count} generated files are current\n"
         return current + (_stale_record(outcome) if outcome.record_stale else ""), False
+    from protobuild import report as check_report  # difflib and the rest: only for a report
+
     report = check_report.report(outcome.built_tree(), outcome.changes, fix)
     return report, True
 

@@ -8,11 +8,10 @@ the working directory.
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -182,6 +181,13 @@ def _syntax_error(exc: tomllib.TOMLDecodeError, path: Path) -> ConfigError:
         return ConfigError(f"invalid TOML: {message}", Location(path))
     reason = message[: found.start()].strip()
     return ConfigError(f"invalid TOML: {reason}", Location(path, int(found[1]), int(found[2])))
+
+
+def _close_matches(word: str, candidates: Sequence[str]) -> list[str]:
+    """The candidate nearest to a misspelled `word`, if any is near (for "did you mean")."""
+    import difflib  # only for an error message: a valid config never needs it
+
+    return difflib.get_close_matches(word, candidates, n=1)
 
 
 def is_python_package(name: str) -> bool:
@@ -357,7 +363,7 @@ class _Decoder:
 
         for i, ignore in enumerate(ignores):
             if ignore.rule not in RULES:
-                near = difflib.get_close_matches(ignore.rule, list(RULES), n=1)
+                near = _close_matches(ignore.rule, list(RULES))
                 hint = f"; did you mean {near[0]!r}?" if near else ""
                 raise self.error(
                     f"breaking.ignore[{i}].rule: unknown rule {ignore.rule!r}{hint} "
@@ -390,7 +396,7 @@ class _Decoder:
         for name in table:
             if name not in allowed:
                 full = f"{where}.{name}" if where else name
-                near = difflib.get_close_matches(name, allowed, n=1)
+                near = _close_matches(name, allowed)
                 hint = f"did you mean {near[0]!r}? " if near else ""
                 raise self.error(
                     f"unknown {what} {full!r}; {hint}allowed: {', '.join(allowed) or 'none'}",
