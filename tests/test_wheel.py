@@ -13,14 +13,20 @@ from pathlib import Path
 
 import pytest
 
+from protobuild.cli import main
 from tests.conftest import MINIMAL_CONFIG, TESTS, THING_PROTO
 
 REPOSITORY = TESTS.parent
 
 
 @pytest.mark.slow
-def test_wheel_ships_templates_and_generates(tmp_path: Path) -> None:
+def test_wheel_ships_templates_and_generates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     dist = tmp_path / "dist"
+    # setuptools keeps build/lib between builds, and a module deleted from src/ would still
+    # ship from there: build from scratch, as a clean clone does.
+    shutil.rmtree(REPOSITORY / "build", ignore_errors=True)
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPOSITORY)],
         check=True,
@@ -63,4 +69,12 @@ def test_wheel_ships_templates_and_generates(tmp_path: Path) -> None:
     assert done.stdout.startswith(str(target))
     services = project / "gen/pkg/acme/v1/thing_services.py"
     assert "class ThingsClient" in services.read_text()
+    # The record the installed copy wrote holds for this checkout too: the same version
+    # digests alike however it is installed, so a check here neither rebuilds nor nags.
+    os.chdir(project)
+    try:
+        assert main(["check"]) == 0
+    finally:
+        os.chdir(REPOSITORY)
+    assert "note" not in capsys.readouterr().err
     shutil.rmtree(target)

@@ -67,7 +67,7 @@ def _shared_inputs(config: Config) -> str:
             _add_tree(digest, label, directory)
     for name in config.distributions:
         _add(digest, "distribution", f"{name} {_version(name)}".encode())
-    _add_tree(digest, "code", _own_code(), suffixes=(".py",))
+    _add_modules(digest, _own_code())
     # Every file of a template directory: templates may include files of any name.
     for directory in _template_dirs(config):
         _add_tree(digest, "templates", directory, suffixes=())
@@ -127,6 +127,16 @@ def _add_tree(
             if not wanted or name.endswith(wanted):
                 with open(os.path.join(directory, name), "rb") as handle:
                     _add(digest, f"{label}:{relative}/{name}", handle.read())
+
+
+def _add_modules(digest: hashlib._Hash, package: Path) -> None:
+    """The modules of `package` itself, not of subpackages: an installed wheel has the stock
+    templates as a subpackage and a checkout does not, and both must digest alike (the
+    templates are digested on their own)."""
+    for name in sorted(os.listdir(package)):
+        if name.endswith(".py"):
+            with open(os.path.join(package, name), "rb") as handle:
+                _add(digest, f"code:{name}", handle.read())
 
 
 def _own_code() -> Path:
