@@ -66,7 +66,7 @@ def _shared_inputs(config: Config) -> str:
         for directory in directories:
             _add_tree(digest, label, directory)
     for name in config.distributions:
-        _add(digest, "distribution", f"{name} {_version(name)}".encode())
+        _add(digest, "distribution", f"{name} {toolchain.installed(name)}".encode())
     _add_modules(digest, _own_code())
     # Every file of a template directory: templates may include files of any name.
     for directory in _template_dirs(config):
@@ -150,15 +150,6 @@ def _template_dirs(config: Config) -> list[Path]:
         if templates:
             found.append(Path(str(templates)))
     return found
-
-
-def _version(name: str) -> str:
-    import importlib.metadata
-
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "missing"
 
 
 def _toolchain_stamp() -> str:

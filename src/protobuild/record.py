@@ -109,21 +109,11 @@ def text(keys: inputs.Keys, digests: Mapping[str, str], owners: Mapping[str, str
 def inputs_key(keys: inputs.Keys) -> str:
     """The digest of everything that shapes the output, the same on every machine."""
     digest = hashlib.sha256(f"protobuild-record {_FORMAT}\n{keys.shared}\n".encode())
-    for name, version in _toolchain_versions():
+    for name, version in (*toolchain.versions(), (_RENDERER, toolchain.installed(_RENDERER))):
         digest.update(f"{name} {version}\n".encode())
     for import_path, proto_digest in sorted(keys.protos.items()):
         digest.update(f"{import_path} {proto_digest}\n".encode())
     return digest.hexdigest()
-
-
-def _toolchain_versions() -> tuple[tuple[str, str], ...]:
-    import importlib.metadata  # only here: a warm run never computes this key
-
-    try:
-        renderer = importlib.metadata.version(_RENDERER)
-    except importlib.metadata.PackageNotFoundError:
-        renderer = "missing"
-    return (*toolchain.versions(), (_RENDERER, renderer))
 
 
 def _load(target: Path) -> tuple[str, dict[str, tuple[str, str]]] | None:

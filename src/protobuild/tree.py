@@ -8,7 +8,8 @@ else, and is never overwritten.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import NamedTuple
 
@@ -110,7 +111,9 @@ def _foreign(target: Path) -> WriteError:
     )
 
 
-def generated_files(root: Path, skipped: Iterable[str] = ()) -> Iterator[tuple[str, bytes]]:
+def generated_files(
+    root: Path, skipped: AbstractSet[str] = frozenset()
+) -> Iterator[tuple[str, bytes]]:
     """(relative path, bytes) of every file below `root` that protobuild generated, except
     the `skipped` paths (not even read).
 
@@ -118,14 +121,13 @@ def generated_files(root: Path, skipped: Iterable[str] = ()) -> Iterator[tuple[s
     pathlib's object overhead was most of the time.
     """
     base = str(root)
-    skip = skipped if isinstance(skipped, (set, frozenset)) else set(skipped)
     for directory, subdirs, names in os.walk(base):
         subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
         relative = os.path.relpath(directory, base).replace(os.sep, "/")
         prefix = "" if relative == "." else relative + "/"
         for name in sorted(names):
             path = prefix + name
-            if path in skip:
+            if path in skipped:
                 continue
             content = _read(os.path.join(directory, name))
             if content is not None and toolchain.is_generated(content):
