@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from protobuild import cache, inputs, record
+from protobuild import cache, inputs, record, toolchain
 from protobuild import config as config_stage
 from protobuild.config import Config
 from protobuild.errors import InternalError, ResolveError
@@ -87,6 +87,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     cached = use_cache and not only
     entry = cache.load(cfg) if cached else None
     keys = inputs.keys(cfg, entry) if cached else None
+    toolchain.remember(_versions_of(entry, keys))
     if keys is not None:
         hit = _cache_hit(cfg, entry, keys)
         if hit is not None:
@@ -112,6 +113,14 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
         len(selected.files),
         kept=kept,
     )
+
+
+def _versions_of(entry: cache.Entry | None, keys: inputs.Keys | None) -> Mapping[str, str]:
+    """The toolchain's versions as `entry` recorded them, if it was written with the same
+    packages installed (the base key covers where and when each was), else none."""
+    if entry is None or keys is None or entry.base_key != keys.base:
+        return {}
+    return entry.versions
 
 
 def _cache_hit(
@@ -234,6 +243,7 @@ def _build_tree(
 
     built = part.plan if part is not None else plan
     carried = part.carried if part is not None else None
+    toolchain.versions()  # looked up once, here: forked workers inherit them
     with _without_cyclic_gc():
         build_piece = functools.partial(_build_piece, built, templates)
         pieces = parallel.map_chunks(build_piece, built.files)
