@@ -4,6 +4,7 @@ corrupt or foreign file is ignored."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from protobuild import summaries
 from protobuild.config import load as load_config
 from protobuild.protofile import summarize
-from tests.conftest import EXTRA_PROTO, THING_PROTO, Run
+from tests.conftest import EXTRA_PROTO, MINIMAL_CONFIG, THING_PROTO, Run
 
 SUMMARIES = Path(".protobuild-cache/summaries.json")
 EXTRA = EXTRA_PROTO
@@ -71,3 +72,32 @@ def test_shapes_that_are_not_summaries_load_as_nothing() -> None:
         summaries._summary([True, [["a.proto", 1, 1, "yes"]]])
     with pytest.raises(TypeError):
         summaries._summary({"has_services": True})
+
+
+def test_a_few_edited_protos_in_a_large_tree_are_read_again_not_stored(
+    project: Callable[[dict[str, str]], Path], run: Run
+) -> None:
+    """Storing every summary again costs about as much as reading 16 protos: one edit in a
+    large tree is read on each run until enough protos changed."""
+    files = {"Protobuild.toml": MINIMAL_CONFIG}
+    for index in range(40):
+        files[f"proto/acme/v1/p{index:02}.proto"] = _leaf(index)
+    root = project(files)
+    assert run("-q").code == 0
+    stored = (root / SUMMARIES).read_bytes()
+    edited = root / "proto/acme/v1/p39.proto"
+    edited.write_text(_leaf(39).replace("message", 'import "acme/v1/p00.proto";\nmessage', 1))
+    assert run("-q").code == 0
+    assert (root / SUMMARIES).read_bytes() == stored
+    assert "from pkg.acme.v1 import p00_pb2" in (root / "gen/pkg/acme/v1/p39_pb2.py").read_text()
+    assert run("-q", "check").code == 0
+    for index in range(3):  # three more edited protos: now worth storing
+        (root / f"proto/acme/v1/p{index:02}.proto").write_text(
+            _leaf(index) + f"message M{index} {{}}\n"
+        )
+    assert run("-q").code == 0
+    assert (root / SUMMARIES).read_bytes() != stored
+
+
+def _leaf(index: int) -> str:
+    return f'syntax = "proto3";\npackage acme.v1;\nmessage P{index:02} {{ int32 n = 1; }}\n'
