@@ -138,20 +138,22 @@ def _verify(
     return len(entry.digests)
 
 
-def unchanged(config: Config, entry: Entry, path: str) -> bool:
-    """Whether output file `path` still has the bytes the cache recorded: as on a warm run,
-    an unchanged size and mtime (not racy) vouch for them, else they are hashed."""
+def verified_stat(config: Config, entry: Entry, path: str) -> Stat | None:
+    """The size and mtime of output file `path` if it still has the bytes the cache recorded
+    (as on a warm run, an unchanged size and mtime, not racy, vouch for them; else they are
+    hashed), None if it changed or is gone."""
     recorded = entry.digests.get(path)
     full = os.path.join(str(config.output.dir), path)
     if recorded is None:
-        return False
+        return None
     try:
         found = os.stat(full)
-        return trusted([found.st_size, found.st_mtime_ns], entry.stats.get(path), entry) or (
-            read_digest(full) == recorded
-        )
+        stat = [found.st_size, found.st_mtime_ns]
+        if trusted(stat, entry.stats.get(path), entry) or read_digest(full) == recorded:
+            return stat
     except OSError:
-        return False
+        pass
+    return None
 
 
 def digests(files: Mapping[str, bytes]) -> dict[str, str]:
@@ -166,18 +168,19 @@ def store(
     owners: Mapping[str, str],
     differing: Iterable[str] = (),
     record_stat: tuple[int, int] | None = None,
+    verified: Mapping[str, Stat] = {},
 ) -> None:
     """Record `files` (digests by path, see `digests`) and which proto owns each as the
     output for `run_keys`; `differing` are paths whose bytes on disk are known to differ
     (no stat is recorded for them); `record_stat` is that of a committed record known to
-    be current.
+    be current; `verified` are stats already taken of files known to hold their digest.
 
     Failures to write are ignored: the cache is an optimisation, never a reason to fail.
     """
     written_ns = time.time_ns()
     skip = set(differing)
     root = str(config.output.dir)
-    stats = {p: _stat_or_none(root, p) for p in sorted(files) if p not in skip}
+    stats = {p: verified.get(p) or _stat_or_none(root, p) for p in sorted(files) if p not in skip}
     known = {path: stat for path, stat in stats.items() if stat is not None}
     entry = Entry(run_keys.full, written_ns, files, known, run_keys.base, run_keys.protos, owners)
     _save(config, entry._replace(record_stat=record_stat), run_keys)

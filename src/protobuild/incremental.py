@@ -28,6 +28,8 @@ class Partial:
 
     plan: Plan
     carried: Mapping[str, str]  # output path -> owning proto
+    # The size and mtime with which each carried output was verified.
+    carried_stats: Mapping[str, cache.Stat]
 
 
 def partial(plan: Plan, entry: cache.Entry | None, keys: inputs.Keys) -> Partial | None:
@@ -38,11 +40,11 @@ def partial(plan: Plan, entry: cache.Entry | None, keys: inputs.Keys) -> Partial
     affected = _with_dependents(plan, dirty)
     if len(affected) * 2 > len(plan.files):
         return None  # most of the tree: a full build costs the same and checks everything
-    carried = _carried(plan, entry, affected)
-    if carried is None:
+    found = _carried(plan, entry, affected)
+    if found is None:
         return None
     files = tuple(f for f in plan.files if f.import_path in affected)
-    return Partial(plan.with_files(files), carried)
+    return Partial(plan.with_files(files), *found)
 
 
 def _dirty(plan: Plan, entry: cache.Entry | None, keys: inputs.Keys) -> set[str] | None:
@@ -73,18 +75,21 @@ def _with_dependents(plan: Plan, dirty: set[str]) -> set[str]:
     return affected
 
 
-def _carried(plan: Plan, entry: cache.Entry, affected: set[str]) -> dict[str, str] | None:
-    """The outputs of unaffected protos (path -> owner), checked on disk against the cache;
-    None if any changed there or if some output has no known owner (it could not be rebuilt
-    on its own)."""
+def _carried(
+    plan: Plan, entry: cache.Entry, affected: set[str]
+) -> tuple[dict[str, str], dict[str, cache.Stat]] | None:
+    """The outputs of unaffected protos (path -> owner) and their stats, checked on disk
+    against the cache; None if any changed there or if some output has no known owner (it
+    could not be rebuilt on its own)."""
     for path in entry.digests:
         if path not in entry.owners and posixpath.basename(path) not in _RECOMPUTED:
             return None
-    carried = {}
+    carried, stats = {}, {}
     for path, owner in entry.owners.items():
         if owner in affected:
             continue
-        if not cache.unchanged(plan.config, entry, path):
+        stat = cache.verified_stat(plan.config, entry, path)
+        if stat is None:
             return None
-        carried[path] = owner
-    return carried
+        carried[path], stats[path] = owner, stat
+    return carried, stats

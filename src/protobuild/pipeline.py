@@ -51,8 +51,10 @@ class Outcome(NamedTuple):
     vouched: cache.Entry | None = None
     # Set by check: the output is current but the committed record is missing or outdated.
     record_stale: bool = False
-    # The digests the cache had for the outputs a partial rebuild kept as they are on disk.
+    # The digests the cache had for the outputs a partial rebuild kept as they are on disk,
+    # and the sizes and mtimes they were verified with.
     kept: Mapping[str, str] = {}
+    kept_stats: Mapping[str, cache.Stat] = {}
 
     def built_config(self) -> Config:
         if self.config is None:
@@ -101,6 +103,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     changes = compare(output, prune=not only)
     compiled = len(part.plan.files) if part is not None else len(selected.files)
     kept = {path: entry.digests[path] for path in output.kept} if entry else {}
+    kept_stats = {path: part.carried_stats[path] for path in output.kept} if part else {}
     return Outcome(
         output.root,
         output.file_count,
@@ -112,6 +115,7 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
         compiled,
         len(selected.files),
         kept=kept,
+        kept_stats=kept_stats,
     )
 
 
@@ -184,7 +188,8 @@ def check(config_path: Path) -> Outcome:
     digests, owners = _digests(outcome, tree), dict(tree.owners)
     current = record.is_current(config, keys, digests, owners)
     differing = (*outcome.changes.added, *outcome.changes.changed)
-    cache.store(config, keys, digests, owners, differing, _stat_if(current, config))
+    record_stat = _stat_if(current, config)
+    cache.store(config, keys, digests, owners, differing, record_stat, outcome.kept_stats)
     return outcome._replace(record_stale=not current and not outcome.changes)
 
 
@@ -209,7 +214,7 @@ def _remember(outcome: Outcome) -> None:
     if tree is not None and config is not None and keys is not None:
         digests, owners = _digests(outcome, tree), dict(tree.owners)
         written = record.store(config, keys, digests, owners)
-        cache.store(config, keys, digests, owners, record_stat=written)
+        cache.store(config, keys, digests, owners, (), written, outcome.kept_stats)
 
 
 def _refresh_record(config: Config, keys: inputs.Keys, entry: cache.Entry) -> None:
