@@ -135,3 +135,19 @@ def test_map_chunks_keeps_order_and_uses_other_processes(
     pids = {pid for _, pid in results}
     assert len(pids) > 1  # workers did the chunks
     assert os.getpid() not in pids
+
+
+def test_workers_inherit_the_function_instead_of_unpickling_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A build's function holds the whole plan: pickling it for every chunk cost more than a
+    tenth of a second per fan-out. Forked workers inherit it, so even a closure (which
+    pickle refuses) runs there."""
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
+    parent = os.getpid()
+    offset = 1000
+    items = list(range(parallel.MIN_ITEMS_TO_SPLIT * 2))
+    chunks = parallel.map_chunks(lambda chunk: [(i + offset, os.getpid()) for i in chunk], items)
+    results = [pair for chunk in chunks for pair in chunk]
+    assert [value for value, _ in results] == [i + offset for i in items]
+    assert parent not in {pid for _, pid in results}

@@ -8,10 +8,13 @@ without fork, and PROTOBUILD_WORKERS=1 run serially, in this process.
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from protobuild.errors import InternalError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,7 +51,8 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     """`function` applied to contiguous chunks of `items`, in parallel where it pays off.
 
     Results come back in chunk order, so output is the same however many workers ran.
-    `function` must be a module-level function (it is pickled by reference).
+    Workers inherit `function` and `items` when they are forked; only chunk bounds and
+    results cross between processes.
     """
     count = workers()
     if count == 1 or len(items) < MIN_ITEMS_TO_SPLIT or not _can_fork():
@@ -57,10 +61,35 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    chunks = chunked(items, min(count * CHUNKS_PER_WORKER, len(items) // MIN_CHUNK))
+    bounds = _bounds(len(items), min(count * CHUNKS_PER_WORKER, len(items) // MIN_CHUNK))
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        return list(pool.map(function, chunks))
+    # Pickling the function (a partial holding the whole plan) for every chunk cost the
+    # parent 10 ms and each worker 15 ms per chunk on 1,000 protos; forking copies it free.
+    global _inherited
+    _inherited = (function, items)
+    try:
+        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            return list(pool.map(_run_inherited, bounds))
+    finally:
+        _inherited = None
+
+
+# What forked workers run (see map_chunks): the function and the items it is mapped over.
+_inherited: tuple[Callable[[list[Any]], Any], Sequence[Any]] | None = None
+
+
+def _run_inherited(bounds: tuple[int, int]) -> Any:
+    if _inherited is None:
+        raise InternalError("a worker started without the work it was forked for")
+    function, items = _inherited
+    return function(list(items[bounds[0] : bounds[1]]))
+
+
+def _bounds(total: int, count: int) -> list[tuple[int, int]]:
+    """(start, end) of `count` contiguous chunks of `total` items, as `chunked` cuts them."""
+    sizes = [len(chunk) for chunk in chunked(range(total), count)]
+    ends = list(itertools.accumulate(sizes))
+    return [(end - size, end) for size, end in zip(sizes, ends, strict=True)]
 
 
 def _can_fork() -> bool:
