@@ -31,33 +31,39 @@ def apply(tree: OutputTree, changes: Changes) -> None:
 
 
 @contextlib.contextmanager
-def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[Path, Path]]]:
-    staged: list[tuple[Path, Path]] = []
-    created: list[Path] = []
-    present: set[Path] = set()  # directories known to exist: one check per directory
+def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str]]]:
+    # Plain strings, not Paths: building Path objects cost more than the system calls for a
+    # tree of thousands of files.
+    staged: list[tuple[str, str]] = []
+    created: list[str] = []
+    present: set[str] = set()  # directories known to exist: one check per directory
+    suffix = f".protobuild-{os.getpid()}"
     try:
         for path, content in sorted(files.items()):
             # Normalised: snapshot paths leave the output directory (`../api/next.pb.txt`),
             # and `gen/pkg/..` does not exist before `gen/pkg` does.
-            destination = Path(os.path.normpath(root / path))
-            if destination.parent not in present:
-                created.extend(_make_dirs(destination.parent))
-                present.add(destination.parent)
-            staged.append((_stage(destination, content), destination))
+            destination = os.path.normpath(os.path.join(root, path))
+            directory, name = os.path.split(destination)
+            if directory not in present:
+                created.extend(_make_dirs(directory))
+                present.add(directory)
+            # A name of our own next to the destination: same file system, atomic rename.
+            temporary = os.path.join(directory, f".{name}{suffix}")
+            _stage(temporary, destination, content)
+            staged.append((temporary, destination))
         yield staged
     except BaseException:
         for temporary, _ in staged:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
         for directory in reversed(created):
             with contextlib.suppress(OSError):
-                directory.rmdir()
+                os.rmdir(directory)
         raise
 
 
-def _stage(destination: Path, content: bytes) -> Path:
-    # A name of our own next to the destination (same file system, so the rename is atomic);
-    # the mode is 0o666 less the umask, as for any file the user writes.
-    temporary = destination.with_name(f".{destination.name}.protobuild-{os.getpid()}")
+def _stage(temporary: str, destination: str, content: bytes) -> None:
+    # The mode is 0o666 less the umask, as for any file the user writes.
     try:
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
@@ -70,18 +76,17 @@ def _stage(destination: Path, content: bytes) -> Path:
         with contextlib.suppress(OSError):  # a half-written file (a full disk) goes too
             os.unlink(temporary)
         raise WriteError(f"cannot write: {exc.strerror}", Location(destination)) from exc
-    return temporary
 
 
-def _make_dirs(directory: Path) -> list[Path]:
+def _make_dirs(directory: str) -> list[str]:
     """Create `directory` and missing parents; returns the ones it created, outermost first."""
     missing = []
-    while not directory.exists():
+    while not os.path.exists(directory):
         missing.append(directory)
-        directory = directory.parent
+        directory = os.path.dirname(directory)
     for path in reversed(missing):
         try:
-            path.mkdir()
+            os.mkdir(path)
         except OSError as exc:
             raise WriteError(f"cannot create directory: {exc.strerror}", Location(path)) from exc
     return list(reversed(missing))
