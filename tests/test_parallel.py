@@ -7,14 +7,17 @@ templates and the API snapshot need every file at once.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
+import signal
 import time
 from pathlib import Path
 
 import pytest
 
 from protobuild import parallel
+from protobuild.errors import CompileError
 from tests.conftest import MINIMAL_CONFIG, Run, tree_bytes
 
 PACKAGES = 8
@@ -151,3 +154,41 @@ def test_workers_inherit_the_function_instead_of_unpickling_it(
     results = [pair for chunk in chunks for pair in chunk]
     assert [value for value, _ in results] == [i + offset for i in items]
     assert parent not in {pid for _, pid in results}
+
+
+def _killed_in_first_chunk(chunk: list[int]) -> list[int]:
+    if chunk[0] == 0:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return chunk
+
+
+def test_a_worker_killed_is_an_error_with_the_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
+    items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
+    with pytest.raises(CompileError, match="PROTOBUILD_WORKERS=1"):
+        parallel.map_chunks(_killed_in_first_chunk, items)
+
+
+def _sleep_in_workers(chunk: list[int]) -> list[int]:
+    time.sleep(30)
+    return chunk
+
+
+def test_an_interrupted_fan_out_stops_its_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C or SIGTERM reaching only the parent: without stopping the workers, it would
+    wait for every started and queued chunk (here 30 s each)."""
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
+    # As the command line sets it up: SIGTERM is an interrupt, in workers too.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        signal.signal(signal.SIGALRM, signal.default_int_handler)
+        signal.setitimer(signal.ITIMER_REAL, 1.0)
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            parallel.map_chunks(_sleep_in_workers, list(range(parallel.MIN_ITEMS_TO_SPLIT)))
+        assert time.monotonic() - started < 15
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, previous)
+    assert multiprocessing.active_children() == []

@@ -1,7 +1,7 @@
 """The `protobuild` command: parse arguments, call the library, map errors to exit codes.
 
 Exit codes: 0 ok, 1 check found drift, 2 usage or config error, 3 protoc, plugin, template
-or write error, 4 a bug in protobuild.
+or write error, 4 a bug in protobuild, 120 output pipe closed early, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ FORMATS = ("text", "json", "github")
 EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 4
 # What Python itself exits with when it cannot flush stdout at exit.
 EXIT_BROKEN_PIPE = 120
+# What shells report for a command ended by Ctrl-C (128 + SIGINT).
+EXIT_INTERRUPTED = 130
 
 
 class Arguments(NamedTuple):
@@ -43,14 +46,29 @@ def entry() -> None:
     It ends the process without tearing the interpreter down: freeing a build's millions of
     objects one by one took a tenth of a partial rebuild, and nothing is left to clean up
     (worker pools and files are closed by then). mypy exits the same way.
+
+    SIGTERM (a CI job cancelled, a pre-commit timeout) stops a run the way Ctrl-C does, so
+    that staged files are removed and the output tree is left whole either way.
     """
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         code = main(sys.argv[1:])
         sys.stdout.flush()
         sys.stderr.flush()
     except BrokenPipeError:  # `protobuild explain | head`: the reader has all it wanted
         code = EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            "protobuild: interrupted; the generated files were either all written or left "
+            "as they were\n"
+        )
+        sys.stderr.flush()
+        code = EXIT_INTERRUPTED
     os._exit(code)
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str]) -> int:

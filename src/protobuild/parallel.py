@@ -12,9 +12,12 @@ import itertools
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from protobuild.errors import InternalError
+from protobuild.errors import CompileError, InternalError
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,6 +63,7 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     # Imported here: small runs (a partial rebuild, a cache hit) never pay for them.
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     bounds = _bounds(len(items), min(count * CHUNKS_PER_WORKER, len(items) // MIN_CHUNK))
     context = multiprocessing.get_context("fork")
@@ -67,11 +71,32 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     # parent 10 ms and each worker 15 ms per chunk on 1,000 protos; forking copies it free.
     global _inherited
     _inherited = (function, items)
+    others = set(multiprocessing.active_children())
     try:
         with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-            return list(pool.map(_run_inherited, bounds))
+            try:
+                return list(pool.map(_run_inherited, bounds))
+            except KeyboardInterrupt:
+                # Leaving the block waits for every chunk already started or queued: seconds
+                # on a large tree. Workers are stopped instead (when Ctrl-C reached the whole
+                # process group they are stopping already).
+                _stop(set(multiprocessing.active_children()) - others)
+                raise
+            except BrokenProcessPool as exc:
+                raise CompileError(
+                    "a worker process ended abruptly (killed, out of memory, or protoc "
+                    "crashed); run with PROTOBUILD_WORKERS=1 to build in one process and see "
+                    "which"
+                ) from exc
     finally:
         _inherited = None
+
+
+def _stop(processes: set[BaseProcess]) -> None:
+    """SIGTERM each worker: under the command line it raises KeyboardInterrupt there, which
+    removes the chunk's temporary files on its way to `_run_inherited`."""
+    for process in processes:
+        process.terminate()
 
 
 # What forked workers run (see map_chunks): the function and the items it is mapped over.
@@ -82,7 +107,12 @@ def _run_inherited(bounds: tuple[int, int]) -> Any:
     if _inherited is None:
         raise InternalError("a worker started without the work it was forked for")
     function, items = _inherited
-    return function(list(items[bounds[0] : bounds[1]]))
+    try:
+        return function(list(items[bounds[0] : bounds[1]]))
+    except KeyboardInterrupt:
+        # Ctrl-C (sent to the whole process group) or the parent's SIGTERM: the worker would
+        # otherwise report it and take the next chunk. Cleanup has run while unwinding.
+        os._exit(130)
 
 
 def _bounds(total: int, count: int) -> list[tuple[int, int]]:

@@ -3,13 +3,16 @@
 Only files whose bytes change are written (the others keep their mtimes), stale generated files
 are removed, and nothing outside the output directory is touched. Every new file is first
 staged next to its destination; only when all are staged are they renamed into place, so a
-failure part way leaves the previous tree as it was.
+failure part way leaves the previous tree as it was. Ctrl-C and SIGTERM wait while the staged
+files are renamed into place (milliseconds), so an interrupted run never leaves a mix either.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,11 +26,37 @@ def apply(tree: OutputTree, changes: Changes) -> None:
     Raises WriteError (with the path) when a file cannot be staged; nothing is replaced then.
     """
     wanted = tree.by_path()
-    with _staged(tree.root, {p: wanted[p] for p in (*changes.added, *changes.changed)}) as staged:
+    files = {p: wanted[p] for p in (*changes.added, *changes.changed)}
+    with _staged(tree.root, files) as staged, _signals_deferred():
         for temporary, destination in staged:
             os.replace(temporary, destination)
-    for path in changes.stale:
-        _remove(tree.root, path)
+        for path in changes.stale:
+            _remove(tree.root, path)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back until the block ends, then deliver the first one.
+
+    Handlers are swapped rather than the signals masked: Python runs handlers in the main
+    thread whichever thread the kernel picked, so a mask would not hold them all back.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers, and only it gets KeyboardInterrupt
+        return
+    caught: list[int] = []
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    # A handler installed outside Python (None) cannot be put back, so it stays.
+    held = {number: handler for number, handler in previous.items() if handler is not None}
+    for number in held:
+        signal.signal(number, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 @contextlib.contextmanager
