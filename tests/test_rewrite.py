@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from protobuild.rewrite import rewrite_modules
+from protobuild import rewrite
+from protobuild.rewrite import Renamer, rewrite_modules
 
 RENAMES = {
     "acme.common.types_pb2": "pkg.acme.common.types_pb2",
@@ -83,3 +86,46 @@ def test_names_longer_than_the_scan_window_are_renamed_whole() -> None:
     assert (
         rewrite_modules(source, {long: f"pkg.{long}"}) == f"import pkg.{long}\nx = pkg.{long}.M\n"
     )
+
+
+# Pieces of generated code that name modules in every way, and the same names where they must
+# be left alone (comments, docstrings, prefixed strings, aliases, longer names).
+FRAGMENTS = [
+    "from acme.common import types_pb2 as acme_dot_common_dot_types__pb2\n",
+    "from acme.v1 import thing_pb2 as _thing_pb2\n",
+    "from acme.v1 import thing_pb2_grpc\n",
+    "import acme.v1.thing_pb2\n",
+    "import top_pb2 as top__pb2\n",
+    "from acme.common import (\n    types_pb2,\n    other,\n)\n",
+    "    from ext import money_pb2 as m\n",
+    "x = acme.v1.thing_pb2.Thing\n",
+    "y = _thing_pb2.Thing  # acme.v1.thing_pb2\n",
+    "z = acme_dot_common_dot_types__pb2.T.SerializeToString\n",
+    "_builder.Build(D, 'acme.v1.thing_pb2', _globals)\n",
+    'm = "top_pb2"\n',
+    "b = b'acme.v1.thing_pb2'\n",
+    '"""Docstring.\nimport top_pb2\nfrom acme.v1 import thing_pb2\n"""\n',
+    "s = '''acme.v1.thing_pb2\n'''\n",
+    "# from acme.v1 import thing_pb2\n",
+    "w = other.acme.v1.thing_pb2\n",
+    "class C:\n    value: _thing_pb2.Thing\n",
+    "def f() -> None: ...\n",
+    "t = 'it\\'s top_pb2'\n",
+    "u = my_top_pb2.X\n",
+]
+RENAMES_WITH_GRPC = {**RENAMES, "acme.v1.thing_pb2_grpc": "pkg.acme.v1.thing_pb2_grpc"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12))
+def test_stopping_after_the_last_name_changes_nothing(pieces: list[str]) -> None:
+    """The rewrite lexes only up to the last name that may be renamed: it must give what
+    lexing the whole source gives."""
+    source = "".join(pieces)
+    whole = rewrite._rewrite("\n" + source, RENAMES_WITH_GRPC, len(source) + 1)[1:]
+    assert Renamer(RENAMES_WITH_GRPC).rewrite(source) == whole
+
+
+def test_a_source_naming_no_renamed_module_is_returned_as_it_is() -> None:
+    source = "from google.protobuf import empty_pb2 as _empty_pb2\nx = _empty_pb2.Empty\n"
+    assert Renamer(RENAMES).rewrite(source) is source

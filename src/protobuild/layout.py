@@ -19,7 +19,7 @@ from protobuild import toolchain
 from protobuild.errors import CompileError
 from protobuild.model import module_location
 from protobuild.resolve import Plan, protoc_module
-from protobuild.rewrite import rewrite_modules
+from protobuild.rewrite import Renamer
 from protobuild.tree import OutputFile, OutputTree
 
 if TYPE_CHECKING:
@@ -40,9 +40,9 @@ class Placed:
 def place(plan: Plan, compiled: Compiled) -> tuple[Placed, ...]:
     """Each compiled file moved to its module's directory, renamed and with its header."""
     modules = plan.module_map()
-    renames = module_renames(plan)
+    renamer = Renamer(module_renames(plan))
     return tuple(
-        Placed(_place(relative_dir(plan, modules[g.proto]), g, renames), g.proto, g.generator)
+        Placed(_place(relative_dir(plan, modules[g.proto]), g, renamer), g.proto, g.generator)
         for g in compiled.files
     )
 
@@ -132,9 +132,9 @@ def relative_dir(plan: Plan, module: str) -> str:
     return module_location(module, plan.config.output.package)[0]
 
 
-def _place(directory: str, generated: GeneratedFile, renames: Mapping[str, str]) -> OutputFile:
+def _place(directory: str, generated: GeneratedFile, renamer: Renamer) -> OutputFile:
     path = posixpath.join(directory, posixpath.basename(generated.path))
-    text = rewrite_modules(generated.content.decode("utf-8"), renames)
+    text = renamer.rewrite(generated.content.decode("utf-8"))
     return OutputFile(path, (toolchain.header(generated.proto) + text).encode("utf-8"))
 
 
