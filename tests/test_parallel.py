@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from protobuild import parallel
-from protobuild.errors import CompileError
+from protobuild.errors import CompileError, ConfigError
 from tests.conftest import MINIMAL_CONFIG, Run, tree_bytes
 
 PACKAGES = 8
@@ -192,3 +192,17 @@ def test_an_interrupted_fan_out_stops_its_workers(monkeypatch: pytest.MonkeyPatc
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, previous)
     assert multiprocessing.active_children() == []
+
+
+@pytest.mark.parametrize("value", ["two", "0", "-1", "1.5"])
+def test_a_malformed_worker_count_is_an_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("PROTOBUILD_WORKERS", value)
+    with pytest.raises(ConfigError, match=f"PROTOBUILD_WORKERS='{value}' is not a number"):
+        parallel.workers()
+
+
+def test_an_empty_worker_count_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "")
+    assert parallel.workers() == max(1, min(os.cpu_count() or 1, 4))

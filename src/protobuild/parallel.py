@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from protobuild.errors import CompileError, InternalError
+from protobuild.errors import CompileError, ConfigError, InternalError
 
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
@@ -31,11 +31,20 @@ CHUNKS_PER_WORKER = 2
 
 
 def workers() -> int:
-    """How many processes a fan-out may use."""
-    configured = os.environ.get("PROTOBUILD_WORKERS", "")
-    if configured.isdigit() and int(configured) > 0:
-        return int(configured)
-    return max(1, min(os.cpu_count() or 1, 4))
+    """How many processes a fan-out may use: PROTOBUILD_WORKERS, else the cores (up to 4).
+
+    Raises ConfigError when PROTOBUILD_WORKERS is set to anything but a positive number: a
+    typo must not quietly fall back to the default (say, 4 processes on a CI box meant for 1).
+    """
+    configured = os.environ.get("PROTOBUILD_WORKERS", "").strip()
+    if not configured:
+        return max(1, min(os.cpu_count() or 1, 4))
+    if not configured.isdigit() or int(configured) < 1:
+        raise ConfigError(
+            f"PROTOBUILD_WORKERS={configured!r} is not a number of processes; set it to 1 or "
+            "more, or unset it to use the machine's cores"
+        )
+    return int(configured)
 
 
 def chunked(items: Sequence[T], count: int) -> list[list[T]]:
