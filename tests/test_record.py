@@ -204,3 +204,16 @@ def test_any_file_of_a_template_directory_is_an_input(
     result = run("check")
     assert result.code == 1
     assert "changed: acme/v1/thing_notes.py" in result.out
+
+
+def test_the_note_says_how_much_a_partial_check_rebuilt(two_protos: Path, run: Run) -> None:
+    """An edit that leaves the output as it was (a comment) still outdates the record; with
+    this machine's cache the check rebuilt only the edited proto, and says so."""
+    extra = two_protos / "proto/acme/v1/extra.proto"
+    extra.write_text(extra.read_text() + "// a trailing comment changes no output\n")
+    result = run("check")
+    assert result.code == 0
+    assert (
+        f"note: {RECORD} is missing or out of date, so this check had to rebuild 1 of 2 protos "
+        "(a fresh clone would regenerate everything); run `protobuild` and commit"
+    ) in result.err

@@ -57,9 +57,17 @@ def _stale_record(outcome: pipeline.Outcome) -> str:
     from protobuild import record
 
     name = shown(record.path(outcome.built_config()))
+    if outcome.compiled_protos < outcome.total_protos:
+        # This machine's cache allowed a partial rebuild; a fresh clone (CI) has no cache.
+        cost = (
+            f"rebuild {outcome.compiled_protos} of {outcome.total_protos} protos (a fresh "
+            "clone would regenerate everything)"
+        )
+    else:
+        cost = "regenerate everything"
     return (
         f"protobuild check: note: {name} is missing or out of date, so this check had to "
-        f"regenerate everything; run `protobuild` and commit {name} to make checks fast\n"
+        f"{cost}; run `protobuild` and commit {name} to make checks fast\n"
     )
 
 
