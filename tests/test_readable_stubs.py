@@ -12,21 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run
+from tests.conftest import MINIMAL_CONFIG, Run
 
-CONFIG = """\
-version = 1
-[output]
-dir = "gen/pkg"
-package = "pkg"
-[[roots]]
-path = "proto"
-[generators]
-python = {}
-grpc = {}
-mypy = { readable_stubs = true }
-mypy_grpc = { readable_stubs = true }
-"""
+CONFIG = MINIMAL_CONFIG.replace("mypy = {}", "mypy = { readable_stubs = true }").replace(
+    "mypy_grpc = {}", "mypy_grpc = { readable_stubs = true }"
+)
+assert CONFIG.count("readable_stubs") == 2
 
 TYPES = """\
 syntax = "proto3";
