@@ -272,6 +272,31 @@ def _meets(ratio: float, target: str) -> bool:
     return ratio <= float(target.split()[-1])
 
 
+# A fixed amount of pure-Python work: how fast the machine is right now, alone and two at once.
+_PROBE = "s = 0\nfor i in range(1_500_000): s += i * i"
+
+
+def machine_speed() -> str:
+    """One process running the probe, then two at once: a shared VM's speed drifts over
+    minutes and its second core may not give a second core's worth, which every ratio of a
+    single-process baseline against a two-worker build inherits."""
+    alone = _probe_wall(1)
+    together = _probe_wall(2)
+    return (
+        f"CPU probe {alone:.2f} s alone, {together:.2f} s with two at once "
+        f"(two cores give {2 * alone / together:.2f}x one)"
+    )
+
+
+def _probe_wall(processes: int) -> float:
+    argv = [sys.executable, "-c", _PROBE]
+    started = time.perf_counter()
+    running = [subprocess.Popen(argv) for _ in range(processes)]
+    for process in running:
+        process.wait()
+    return time.perf_counter() - started
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, default=1000)
@@ -283,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"grpcio-tools {importlib.metadata.version('grpcio-tools')}"
     )
+    print(f"at the start: {machine_speed()}")
     with tempfile.TemporaryDirectory(prefix="protobuild-bench-") as tmp:
         base = Path(tmp)
         tree = synthetic(base, args.files)
@@ -297,6 +323,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             print("| ----- | -------------- | -------------- | ---------------------------- |")
             for size, full, raw in scaling(base, (100, 1000, 5000)):
                 print(f"| {size:5} | {full:14.2f} | {raw:14.2f} | {full / size * 1000:28.2f} |")
+    print(f"\nat the end: {machine_speed()}")
 
 
 if __name__ == "__main__":
