@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pickle
+from collections.abc import Sequence
 
 from calendar_api.acme.calendar.v1 import calendar_pb2
-from google.api import annotations_pb2, field_behavior_pb2
+from google.api import annotations_pb2, field_behavior_pb2, http_pb2
 from google.type import date_pb2
 
 
@@ -14,10 +15,12 @@ def main() -> None:
     assert pickle.loads(pickle.dumps(event)) == event
     assert "site-packages" in str(annotations_pb2.__file__)
     method = calendar_pb2.DESCRIPTOR.services_by_name["Calendar"].methods_by_name["GetEvent"]
-    rule = method.GetOptions().Extensions[annotations_pb2.http]
+    # googleapis-common-protos' stubs are protoc's own .pyi, which declare extensions as plain
+    # FieldDescriptors; types-protobuf's Extensions[] wants typed ones, hence the two ignores.
+    rule: http_pb2.HttpRule = method.GetOptions().Extensions[annotations_pb2.http]  # type: ignore[index]
     assert rule.get == "/v1/{name=events/*}"
     field = calendar_pb2.Event.DESCRIPTOR.fields_by_name["name"]
-    behaviors = field.GetOptions().Extensions[field_behavior_pb2.field_behavior]
+    behaviors: Sequence[int] = field.GetOptions().Extensions[field_behavior_pb2.field_behavior]  # type: ignore[index]
     assert list(behaviors) == [field_behavior_pb2.REQUIRED]
     print("googleapis: ok")
 
