@@ -249,6 +249,18 @@ def test_proto_syntax_error_points_at_the_users_file(
     assert tree_bytes(thing / "gen") == generated
 
 
+def test_every_proto_error_line_names_the_file_as_the_user_would(thing: Path, run: Run) -> None:
+    # protoc reports syntax errors by the file's path on disk (absolute, as protobuild passes
+    # the roots) and semantic ones by import path: each line must read like the first.
+    broken = "message Broken { int32 n = 1 }\n"
+    (thing / "proto/acme/v1/thing.proto").write_text(
+        THING_PROTO.replace("string name = 1;", "string name = 1") + broken
+    )
+    lines = fails(run, 3).splitlines()
+    assert lines[0] == 'proto/acme/v1/thing.proto:4:33: Expected ";".'
+    assert lines[1] == 'proto/acme/v1/thing.proto:6:30: Expected ";".'
+
+
 def test_two_protos_becoming_one_module(project: Project, run: Run) -> None:
     project(
         {

@@ -225,9 +225,13 @@ def _protoc_error(errors: str, files: Sequence[ProtoFile]) -> CompileError:
 
 
 def _real_path(line: str, sources: Mapping[str, Path]) -> str:
+    """`line` with the file it starts with as the user would type it: protoc names a file by
+    its import path in some errors and by its (absolute) path on disk in others."""
     head, sep, rest = line.partition(":")
     if sep and head in sources:
         return f"{shown(sources[head])}:{rest}"
+    if sep and os.path.isabs(head):
+        return f"{shown(head)}:{rest}"
     return line
 
 
