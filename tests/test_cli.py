@@ -131,6 +131,35 @@ def test_paths_limit_generation_to_protos_under_them(thing: Path, run: Run) -> N
     assert "pkg/acme/v1/thing_pb2.py" not in files
 
 
+def test_paths_may_be_import_paths(thing: Path, run: Run) -> None:
+    (thing / "proto/other").mkdir()
+    (thing / "proto/other/o.proto").write_text('syntax = "proto3";\npackage o;\nmessage O {}\n')
+    assert run("-q", "generate", "other/o.proto").code == 0
+    assert "pkg/other/o_pb2.py" in tree_bytes(thing / "gen")
+    assert "pkg/acme/v1/thing_pb2.py" not in tree_bytes(thing / "gen")
+
+
+def test_a_path_matching_no_proto_is_an_error_even_beside_one_that_does(
+    thing: Path, run: Run
+) -> None:
+    message = fails(run, 2, "generate", "proto/acme", "proto/acmee")
+    assert message == (
+        "protobuild: error: no proto matches proto/acmee: name a .proto file or a directory "
+        "under a source root (proto), or an import path\n"
+    )
+    assert not (thing / "gen").exists()
+
+
+def test_explain_of_an_unknown_proto_is_an_error(thing: Path, run: Run) -> None:
+    assert "no proto matches acme/v1/thng.proto:" in fails(run, 2, "explain", "acme/v1/thng.proto")
+
+
+def test_explain_takes_directories(thing: Path, run: Run) -> None:
+    result = run("explain", "proto/acme")
+    assert result.code == 0
+    assert result.out.splitlines()[0] == "acme/v1/thing.proto"
+
+
 def test_explain_shows_roots_modules_outputs_and_imports(thing: Path, run: Run) -> None:
     result = run("explain", "acme/v1/thing.proto")
     assert result.code == 0

@@ -228,7 +228,12 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--dry-run", action="store_true", help="print protoc argv and changes; write nothing"
     )
-    gen.add_argument("paths", nargs="*", metavar="PATH", help="only protos under these paths")
+    gen.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="only these protos: files, directories or import paths",
+    )
     sub.add_parser(
         "check",
         parents=[common],
@@ -241,7 +246,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
         help="show roots, modules and imports",
     )
-    explain.add_argument("paths", nargs="*", metavar="PROTO", help="proto files or import paths")
+    explain.add_argument(
+        "paths", nargs="*", metavar="PROTO", help="proto files, directories or import paths"
+    )
     breaking = sub.add_parser(
         "breaking",
         parents=[common],

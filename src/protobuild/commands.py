@@ -86,14 +86,10 @@ def explain(config: Path, wanted: Sequence[Path]) -> str:
     """For each proto (all, or those named by path or import path): root, module, outputs,
     and which include root resolved each of its imports."""
     plan = pipeline.plan(config)
-    files = [f for f in plan.files if not wanted or _named(f, wanted)]
+    files = pipeline.selected_files(plan, wanted) if wanted else plan.files
     blocks = [_explain_file(plan, proto) for proto in files]
     includes = "".join(f"  {i + 1}. {root.describe()}\n" for i, root in enumerate(plan.includes))
     return "".join(blocks) + f"include roots, in search order:\n{includes}"
-
-
-def _named(proto: ProtoFile, wanted: Sequence[Path]) -> bool:
-    return any(str(name) == proto.import_path or name.absolute() == proto.source for name in wanted)
 
 
 def _explain_file(plan: Plan, proto: ProtoFile) -> str:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from protobuild import cache, inputs, record, toolchain
 from protobuild import config as config_stage
 from protobuild.config import Config
-from protobuild.errors import InternalError, ResolveError
+from protobuild.errors import InternalError, ResolveError, shown
 from protobuild.tree import Changes, OutputTree, compare
 
 if TYPE_CHECKING:
@@ -307,18 +307,25 @@ def breaking(config_path: Path, against: Path) -> tuple[Plan, list[Finding]]:
 
 
 def _select(plan: Plan, only: Sequence[Path]) -> Plan:
-    if not only:
-        return plan
-    wanted = [path.absolute() for path in only]
-    files = tuple(f for f in plan.files if any(_is_within(f.source, p) for p in wanted))
-    if not files:
-        shown = ", ".join(str(p) for p in only)
-        raise ResolveError(f"no proto under a source root matches {shown}")
-    return plan.with_files(files)
+    return plan.with_files(selected_files(plan, only)) if only else plan
 
 
-def _is_within(path: Path, prefix: Path) -> bool:
-    return path == prefix or prefix in path.parents
+def selected_files(plan: Plan, names: Sequence[Path]) -> tuple[ProtoFile, ...]:
+    """The files of `plan` that `names` name: each name a .proto file or a directory (as a
+    path) or an import path. A name that matches nothing is an error, not a quiet no-op."""
+    unmatched = [str(name) for name in names if not any(_named(f, name) for f in plan.files)]
+    if unmatched:
+        roots = ", ".join(shown(root.path) for root in plan.config.roots)
+        raise ResolveError(
+            f"no proto matches {', '.join(unmatched)}: name a .proto file or a directory under "
+            f"a source root ({roots}), or an import path"
+        )
+    return tuple(f for f in plan.files if any(_named(f, name) for name in names))
+
+
+def _named(proto: ProtoFile, name: Path) -> bool:
+    path = name.absolute()
+    return str(name) == proto.import_path or path == proto.source or path in proto.source.parents
 
 
 def _commands(plan: Plan) -> tuple[tuple[str, ...], ...]:
