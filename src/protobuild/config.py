@@ -190,6 +190,16 @@ def _close_matches(word: str, candidates: Sequence[str]) -> list[str]:
     return difflib.get_close_matches(word, candidates, n=1)
 
 
+def locate(config: Config, key: str) -> Location:
+    """Where `key` (a dotted path such as `overrides[1].files`) stands in the config file, for
+    errors that later stages find (the file is read again: this is only for an error)."""
+    try:
+        lines = config.path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return Location(config.path)
+    return Location(config.path, *find_key(lines, key))
+
+
 def is_python_package(name: str) -> bool:
     """True when `name` is a dotted Python package name ("" is the top level)."""
     if name == "":

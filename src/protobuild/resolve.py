@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from protobuild import globs
-from protobuild.config import Config, Generator, SourceRoot, is_python_package
+from protobuild.config import Config, Generator, SourceRoot, is_python_package, locate
 from protobuild.errors import ConfigError, InternalError, Location, ResolveError
 from protobuild.protofile import ProtoImport, ProtoSummary, summarize
 
@@ -139,6 +139,7 @@ class _Resolver:
         )
         _reject_module_collisions(files)
         modules = {**external, **{f.import_path: f.module for f in files}}
+        _reject_unused_entries(self.config, files, modules)
         return Plan(self.config, files, includes, tuple(sorted(modules.items())))
 
     # -- source roots -----------------------------------------------------------------------
@@ -266,7 +267,7 @@ class _Resolver:
         if import_path in self.overrides:
             raise ConfigError(
                 f"packages: {import_path!r} is compiled from roots here; remove its mapping",
-                Location(self.config.path),
+                locate(self.config, "packages"),
             )
         rest = import_path
         package = self.config.output.package
@@ -381,6 +382,30 @@ def _distribution_shipping(path: str) -> str | None:
         if any(str(f) == path for f in dist.files or ()):
             return str(dist.metadata["Name"])
     return None
+
+
+def _reject_unused_entries(
+    config: Config, files: Iterable[ProtoFile], modules: Mapping[str, str]
+) -> None:
+    """An override pattern that matches no source proto, or a [packages] entry for a proto
+    nothing imports, is a typo or a leftover that would otherwise be ignored without a word."""
+    paths = [proto.import_path for proto in files]
+    for index, override in enumerate(config.overrides):
+        key = f"overrides[{index}].files"
+        for pattern in override.files:
+            if not any(globs.match(pattern, path) for path in paths):
+                raise ConfigError(
+                    f"{key}: {pattern!r} matches no proto under the source roots; fix the "
+                    "pattern or remove it",
+                    locate(config, key),
+                )
+    for proto, _module in config.packages:
+        if proto not in modules:
+            raise ConfigError(
+                f"packages: no proto here imports {proto!r}; fix its import path or remove "
+                "the entry",
+                locate(config, f'packages."{proto}"'),
+            )
 
 
 def _not_importable(

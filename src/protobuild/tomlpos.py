@@ -17,7 +17,8 @@ def find_key(lines: list[str], key: str) -> tuple[int, int]:
     the (n-th) table for each part while there is one, then the key's assignment, then any
     further parts inside its inline table. (0, 0) when it cannot tell.
     """
-    parts = [p for p in re.split(r"\.(?![^\[]*\])", key) if p]
+    # Parts are separated by dots, except inside a quoted part (`packages."a/b.proto"`).
+    parts = re.findall(r'"[^"]*"|[^."]+', key)
     names: list[str] = []
     line, matched = 0, 0  # the innermost table header found, and how many parts it covers
     for depth, part in enumerate(parts):
@@ -34,7 +35,7 @@ def find_key(lines: list[str], key: str) -> tuple[int, int]:
 
 def _split_index(part: str) -> tuple[str, int]:
     found = re.fullmatch(r"(.+)\[(\d+)\]", part)
-    return (found[1], int(found[2])) if found else (part, 0)
+    return (found[1], int(found[2])) if found else (part.strip('"'), 0)
 
 
 def _find_header(lines: list[str], name: str, index: int, after: int) -> int | None:
