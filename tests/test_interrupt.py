@@ -34,7 +34,7 @@ WHILE_BUILDING = """
 def build(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(30)
-pipeline.build = build
+pipeline._build = build
 """
 
 WHILE_RENAMING = """

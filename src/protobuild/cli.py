@@ -7,6 +7,7 @@ or write error, 4 a bug in protobuild, 120 output pipe closed early, 130 interru
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import shlex
 import signal
@@ -106,14 +107,20 @@ def _run(args: Arguments, out: TextIO, err: TextIO) -> int:
         text, broken = commands.breaking(args.config, args.against, args.format)
         out.write(text)
         return EXIT_STALE if broken else EXIT_OK
+    waiting = functools.partial(_note_waiting, _Null() if args.quiet else err)
     if args.command == "check":
-        text, stale = commands.check(args.config, _fix_command(args))
+        text, stale = commands.check(args.config, _fix_command(args), waiting)
         (out if stale else err if not args.quiet else _Null()).write(text)
         return EXIT_STALE if stale else EXIT_OK
-    text = commands.generate(args.config, args.paths, args.dry_run)
+    text = commands.generate(args.config, args.paths, args.dry_run, waiting)
     if not args.quiet or args.dry_run:
         err.write(text)
     return EXIT_OK
+
+
+def _note_waiting(err: TextIO | _Null, holder: str) -> None:
+    err.write(f"protobuild: waiting for another run on this project ({holder}) to finish\n")
+    err.flush()
 
 
 def find_config(start: Path) -> Path:
@@ -137,6 +144,9 @@ def _fix_command(args: Arguments) -> str:
 class _Null:
     def write(self, text: str) -> int:
         return len(text)
+
+    def flush(self) -> None:
+        pass
 
 
 def _format_error(exc: ProtobuildError) -> str:

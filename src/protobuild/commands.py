@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
@@ -14,9 +14,12 @@ if TYPE_CHECKING:  # resolve is imported only when a run needs a plan (not on a 
     from protobuild.resolve import Plan, ProtoFile
 
 
-def generate(config: Path, only: Sequence[Path], dry_run: bool) -> str:
-    """Generate (or with `dry_run` only show) the outputs; returns the summary to print."""
-    outcome = pipeline.generate(config, only, dry_run)
+def generate(
+    config: Path, only: Sequence[Path], dry_run: bool, waiting: Callable[[str], None]
+) -> str:
+    """Generate (or with `dry_run` only show) the outputs; returns the summary to print.
+    `waiting` is told when another run holds the project and this one waits for it."""
+    outcome = pipeline.generate(config, only, dry_run, waiting)
     changes = outcome.changes
     lines = []
     if dry_run:
@@ -41,9 +44,9 @@ def _partial(outcome: pipeline.Outcome) -> str:
     return f"; {outcome.compiled_protos} of {outcome.total_protos} protos rebuilt"
 
 
-def check(config: Path, fix: str) -> tuple[str, bool]:
+def check(config: Path, fix: str, waiting: Callable[[str], None]) -> tuple[str, bool]:
     """(report, stale?) for `protobuild check`; writes nothing but the cache."""
-    outcome = pipeline.check(config)
+    outcome = pipeline.check(config, waiting)
     if not outcome.changes:
         current = f"protobuild check: {outcome.file_count} generated files are current\n"
         return current + (_stale_record(outcome) if outcome.record_stale else ""), False

@@ -16,11 +16,11 @@ import contextlib
 import functools
 import gc
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from protobuild import cache, inputs, record, toolchain
+from protobuild import cache, inputs, lock, record, toolchain
 from protobuild import config as config_stage
 from protobuild.config import Config
 from protobuild.errors import InternalError, ResolveError, shown
@@ -85,7 +85,10 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
     With `only`, just the protos under those paths are generated and nothing counts as stale;
     the cache is neither read nor written then.
     """
-    cfg = load(config_path)
+    return _build(load(config_path), only, use_cache)
+
+
+def _build(cfg: Config, only: Sequence[Path], use_cache: bool) -> Outcome:
     cached = use_cache and not only
     entry = cache.load(cfg) if cached else None
     keys = inputs.keys(cfg, entry) if cached else None
@@ -179,9 +182,23 @@ def _incremental_part(
     return incremental.partial(plan, entry, keys) if keys is not None else None
 
 
-def check(config_path: Path) -> Outcome:
-    """Build and compare with disk; writes nothing but the cache (not even the record)."""
-    outcome = build(config_path)
+def _no_wait_note(holder: str) -> None:
+    del holder
+
+
+def check(config_path: Path, waiting: Callable[[str], None] = _no_wait_note) -> Outcome:
+    """Build and compare with disk; writes nothing but the cache (not even the record).
+
+    Waits for a run writing the same project to finish (calling `waiting` first), so that it
+    never compares a tree half way through being written.
+    """
+    cfg = load(config_path)
+    with lock.exclusive(cache.cache_directory(cfg), waiting):
+        return _check(cfg)
+
+
+def _check(cfg: Config) -> Outcome:
+    outcome = _build(cfg, (), True)
     tree, config, keys = outcome.tree, outcome.config, outcome.keys
     if tree is None or config is None or keys is None:
         return outcome
@@ -193,15 +210,31 @@ def check(config_path: Path) -> Outcome:
     return outcome._replace(record_stale=not current and not outcome.changes)
 
 
-def generate(config_path: Path, only: Sequence[Path] = (), dry_run: bool = False) -> Outcome:
-    """Build and, unless `dry_run`, write the output tree. All or nothing on failure."""
-    outcome = build(config_path, only, use_cache=not dry_run)
-    if not dry_run and outcome.changes:
+def generate(
+    config_path: Path,
+    only: Sequence[Path] = (),
+    dry_run: bool = False,
+    waiting: Callable[[str], None] = _no_wait_note,
+) -> Outcome:
+    """Build and, unless `dry_run`, write the output tree. All or nothing on failure.
+
+    One run at a time per project: waits (calling `waiting` first) while another writes it.
+    A dry run writes nothing, not even the lock, and does not wait.
+    """
+    cfg = load(config_path)
+    if dry_run:
+        return _build(cfg, only, use_cache=False)
+    with lock.exclusive(cache.cache_directory(cfg), waiting):
+        return _generate(cfg, only)
+
+
+def _generate(cfg: Config, only: Sequence[Path]) -> Outcome:
+    outcome = _build(cfg, only, use_cache=True)
+    if outcome.changes:
         from protobuild import write
 
         write.apply(outcome.built_tree(), outcome.changes)
-    if not dry_run:
-        _remember(outcome)
+    _remember(outcome)
     return outcome
 
 

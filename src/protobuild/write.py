@@ -116,6 +116,8 @@ def _make_dirs(directory: str) -> list[str]:
     for path in reversed(missing):
         try:
             os.mkdir(path)
+        except FileExistsError:
+            missing.remove(path)  # made meanwhile by another process: not ours to remove
         except OSError as exc:
             raise WriteError(f"cannot create directory: {exc.strerror}", Location(path)) from exc
     return list(reversed(missing))

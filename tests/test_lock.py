@@ -1,0 +1,104 @@
+"""One run at a time per project, with real processes: a second run waits for the first and
+says so; a run killed while holding the lock does not leave the project locked."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, tree_bytes
+
+# Holds the project's lock until its stdin closes; says "locked" once it has it.
+HOLDER = """\
+import sys
+from pathlib import Path
+from protobuild import cache, config, lock
+cfg = config.load(Path("Protobuild.toml"))
+with lock.exclusive(cache.cache_directory(cfg), lambda holder: None):
+    print("locked", flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.fixture
+def thing(project: Callable[..., Path]) -> Path:
+    return project({"Protobuild.toml": MINIMAL_CONFIG, "proto/acme/v1/thing.proto": THING_PROTO})
+
+
+def hold_lock(root: Path) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER],
+        cwd=root,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline() == "locked\n"
+    return holder
+
+
+def protobuild(root: Path, *argv: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "protobuild", *argv],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_a_second_run_waits_for_the_first_and_says_for_whom(thing: Path) -> None:
+    holder = hold_lock(thing)
+    run = protobuild(thing)
+    assert run.stderr is not None
+    line = run.stderr.readline()
+    assert (
+        line
+        == f"protobuild: waiting for another run on this project (pid {holder.pid}) to finish\n"
+    )
+    assert run.poll() is None  # still waiting: nothing written yet
+    assert not (thing / "gen").exists()
+    holder.communicate("")  # release
+    _, rest = run.communicate(timeout=120)
+    assert run.returncode == 0, rest
+    assert rest.startswith("protobuild: gen/pkg/: ")
+    assert (thing / "gen/pkg/acme/v1/thing_pb2.py").is_file()
+
+
+def test_check_waits_too_and_quiet_waits_silently(thing: Path, run: Run) -> None:
+    assert run("-q").code == 0
+    holder = hold_lock(thing)
+    check = protobuild(thing, "check")
+    quiet = protobuild(thing, "-q", "check")
+    assert check.stderr is not None
+    assert check.stderr.readline().startswith("protobuild: waiting for another run")
+    holder.communicate("")
+    assert check.communicate(timeout=120)[1] == "protobuild check: 8 generated files are current\n"
+    assert quiet.communicate(timeout=120) == ("", "")
+    assert (check.returncode, quiet.returncode) == (0, 0)
+
+
+def test_a_killed_holder_leaves_the_project_unlocked(thing: Path) -> None:
+    holder = hold_lock(thing)
+    holder.send_signal(signal.SIGKILL)
+    holder.wait()
+    run = protobuild(thing)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    assert "waiting" not in err
+
+
+def test_files_a_killed_run_had_staged_are_removed(thing: Path, run: Run) -> None:
+    assert run("-q").code == 0
+    before = tree_bytes(thing / "gen")
+    leftover = thing / "gen/pkg/acme/v1/.thing_pb2.py.protobuild-99999"
+    leftover.write_bytes(before["pkg/acme/v1/thing_pb2.py"])
+    assert run("-q").code == 0
+    assert not leftover.exists()
+    assert tree_bytes(thing / "gen") == before
