@@ -193,7 +193,8 @@ class _ProtocCompiler:
 
 @contextlib.contextmanager
 def _captured_fd(fd: int) -> Iterator[functools.partial[str]]:
-    with tempfile.TemporaryFile() as sink:
+    # Not a pipe: protoc runs holding the GIL, so no thread could drain one while it writes.
+    with _memory_file() as sink:
         saved = os.dup(fd)
         os.dup2(sink.fileno(), fd)
         try:
@@ -201,6 +202,14 @@ def _captured_fd(fd: int) -> Iterator[functools.partial[str]]:
         finally:
             os.dup2(saved, fd)
             os.close(saved)
+
+
+def _memory_file() -> IO[bytes]:
+    """A file in memory where the platform has them (Linux): protoc's message about a full
+    temporary directory must not need space there to reach the user."""
+    if hasattr(os, "memfd_create"):
+        return os.fdopen(os.memfd_create("protoc-stderr"), "w+b")
+    return tempfile.TemporaryFile()
 
 
 def _read_back(sink: IO[bytes]) -> str:
