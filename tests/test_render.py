@@ -286,9 +286,13 @@ def test_one_path_from_two_templates_is_an_error(
 def test_missing_or_empty_template_directory_is_an_error(
     fds: descriptor_pb2.FileDescriptorSet, tmp_path: Path
 ) -> None:
-    with pytest.raises(TemplateError, match="template directory not found"):
+    with pytest.raises(
+        TemplateError, match="template directory not found; fix the templates option"
+    ):
         render_one(fds, tmp_path / "absent", {})
-    with pytest.raises(TemplateError, match=r"no \*\.j2 templates"):
+    with pytest.raises(
+        TemplateError, match=r"no \*\.j2 templates in the template directory; add one"
+    ):
         render_one(fds, tmp_path, {"README.md": "not a template"})
 
 

@@ -101,10 +101,18 @@ def render_services(
 def discover(directory: Path) -> list[Template]:
     """The `*.j2` templates under `directory`, sorted by name, each with its scope."""
     if not directory.is_dir():
-        raise TemplateError("template directory not found", Location(directory))
+        raise TemplateError(
+            "template directory not found; fix the templates option of the services generator "
+            "(a path relative to the config file)",
+            Location(directory),
+        )
     names = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.j2"))
     if not names:
-        raise TemplateError("no *.j2 templates in the template directory", Location(directory))
+        raise TemplateError(
+            "no *.j2 templates in the template directory; add one (docs/templates.md) or drop "
+            "the templates option to use the stock ones",
+            Location(directory),
+        )
     return [_template(directory, name) for name in names]
 
 
