@@ -145,3 +145,23 @@ def test_output_is_identical_from_any_directory_and_discovery_order(
     os.chdir(second / "proto")
     assert run("-q", "-f", "../Protobuild.toml").code == 0
     assert tree_bytes(first / "gen") == tree_bytes(second / "gen")
+
+
+def test_report_of_thousands_of_changed_files_stays_readable(tmp_path: Path) -> None:
+    from protobuild.report import MAX_REPORT_DIFF_LINES, report
+    from protobuild.tree import Changes, OutputFile, OutputTree
+
+    paths = [f"pkg/m{n:04}_pb2.pyi" for n in range(1000)]
+    old = "".join(f"line {n}\n" for n in range(30)).encode()
+    tree = OutputTree(tmp_path, tuple(OutputFile(p, old.replace(b"line", b"LINE")) for p in paths))
+    changes = Changes(tmp_path, changed=tuple(paths), current=dict.fromkeys(paths, old))
+    lines = report(tree, changes, "protobuild").splitlines()
+    assert lines[1:1001] == [f"  changed: {path}" for path in paths]  # every file is named
+    diff_lines = lines[1001:-2]
+    assert MAX_REPORT_DIFF_LINES <= len(diff_lines) < MAX_REPORT_DIFF_LINES + 100
+    shown = sum(1 for line in diff_lines if line.startswith("--- a/"))
+    assert lines[-2] == (
+        f"... the diffs of {1000 - shown} more file(s) are left out; after the fix, `git diff` "
+        "shows every change"
+    )
+    assert lines[-1] == "fix: run `protobuild` and commit the result"

@@ -15,7 +15,10 @@ from protobuild import toolchain
 from protobuild.errors import shown
 from protobuild.tree import Changes, OutputTree
 
-MAX_DIFF_LINES = 200
+MAX_DIFF_LINES = 200  # per file
+# For the whole report: a changed option or a renamed package can touch thousands of files, and
+# megabytes of diff help no one reading a CI log (`git diff` after regenerating shows them all).
+MAX_REPORT_DIFF_LINES = 2000
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,14 @@ def _diffs(tree: OutputTree, changes: Changes, root: str) -> list[str]:
     wanted = tree.by_path()
     current = changes.current or {}
     lines: list[str] = []
-    for path in (*changes.changed, *changes.added, *changes.stale):
+    paths = (*changes.changed, *changes.added, *changes.stale)
+    for done, path in enumerate(paths):
+        if len(lines) >= MAX_REPORT_DIFF_LINES:
+            lines.append(
+                f"... the diffs of {len(paths) - done} more file(s) are left out; after the fix, "
+                "`git diff` shows every change"
+            )
+            break
         before = _text(current.get(path, b""))
         after = _text(wanted.get(path, b""))
         shown = posixpath.normpath(f"{root}/{path}")
