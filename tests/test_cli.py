@@ -362,3 +362,23 @@ def test_no_config_anywhere(tmp_path: Path, run: Run) -> None:
         "Protobuild.toml: Protobuild.toml not found; create one (see docs/configuration.md) "
         "or pass -f PATH\n"
     )
+
+
+def test_a_root_of_dot_leaves_hidden_directories_and_virtualenvs_alone(
+    project: Project, run: Run
+) -> None:
+    message = 'syntax = "proto3";\nmessage M {}\n'
+    root = project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG.replace('path = "proto"', 'path = "."'),
+            "acme/v1/thing.proto": THING_PROTO,
+            "tools/x.proto": message,  # an ordinary directory: compiled
+            ".git/hooks/a.proto": message,
+            ".venv/lib/google/protobuf/any.proto": message,
+            "venv/pyvenv.cfg": "home = /usr/bin\n",
+            "venv/lib/google/protobuf/any.proto": message,
+        }
+    )
+    assert run("-q").code == 0
+    modules = sorted(p for p in tree_bytes(root / "gen/pkg") if p.endswith("_pb2.py"))
+    assert modules == ["acme/v1/thing_pb2.py", "tools/x_pb2.py"]

@@ -305,11 +305,24 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
     # tree. Like rglob, it does not descend into symlinked directories.
     found = []
     base = str(spec.path)
-    for directory, _, names in os.walk(base):
+    for directory, subdirectories, names in os.walk(base):
+        if _not_sources(directory, base, subdirectories, names):
+            continue
         relative = os.path.relpath(directory, base).replace(os.sep, "/")
         prefix = "" if relative == "." else relative + "/"
         found += [prefix + name for name in names if name.endswith(".proto")]
     return sorted(f"{spec.prefix}/{path}" if spec.prefix else path for path in found)
+
+
+def _not_sources(directory: str, base: str, subdirectories: list[str], names: list[str]) -> bool:
+    """Leave out what a root such as "." also holds: hidden directories (.git, .venv, caches)
+    and virtual environments, whose protos are copies for other tools (a path through them is
+    never a Python module name either). Prunes `subdirectories` in place, for os.walk."""
+    subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
+    if "pyvenv.cfg" in names and directory != base:
+        subdirectories.clear()
+        return True
+    return False
 
 
 def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[str, str]]:
