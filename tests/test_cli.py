@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, tree_bytes
+from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, probe, tree_bytes
 
 Project = Callable[[dict[str, str]], Path]
 
@@ -382,3 +382,24 @@ def test_a_root_of_dot_leaves_hidden_directories_and_virtualenvs_alone(
     assert run("-q").code == 0
     modules = sorted(p for p in tree_bytes(root / "gen/pkg") if p.endswith("_pb2.py"))
     assert modules == ["acme/v1/thing_pb2.py", "tools/x_pb2.py"]
+
+
+def test_symlinked_directories_in_a_root_are_not_followed(thing: Path, run: Run) -> None:
+    (thing / "proto/acme/loop").symlink_to(thing / "proto")  # would never end if followed
+    assert run("-q").code == 0
+    modules = sorted(p for p in tree_bytes(thing / "gen/pkg") if p.endswith("_pb2.py"))
+    assert modules == ["acme/v1/thing_pb2.py"]
+    assert run("-q", "check").code == 0
+
+
+def test_protos_in_hidden_directories_are_not_inputs(project: Project, run: Run) -> None:
+    root = project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG.replace('path = "proto"', 'path = "."'),
+            "acme/v1/thing.proto": THING_PROTO,
+            ".tox/py/x.proto": 'syntax = "proto3";\n',
+        }
+    )
+    assert run("-q").code == 0
+    (root / ".tox/py/x.proto").write_text('syntax = "proto3";\nmessage Changed {}\n')
+    assert probe(root, "-q") == "0 []"  # still a cache hit: protoc not even loaded

@@ -74,9 +74,15 @@ def read_digest(path: str | Path) -> str:
         return _digest(handle.read())
 
 
-def scan(root: str, suffixes: tuple[str, ...] = ()) -> dict[str, Stat]:
+def scan(root: str, suffixes: tuple[str, ...] = (), sources: bool = False) -> dict[str, Stat]:
     """The stat of every file below `root` (with one of `suffixes`, if given), by posix path
-    relative to it; __pycache__ directories are skipped."""
+    relative to it; __pycache__ directories are skipped.
+
+    With `sources`, so are what a source root such as "." also holds: hidden directories
+    (.git, .venv, caches) and virtual environments (a directory with a pyvenv.cfg), whose
+    protos are copies for other tools and never make valid module names; and, as with
+    Path.rglob, symlinked directories are not followed (a link back up would never end).
+    """
     found: dict[str, Stat] = {}
     pending = [("", root)]
     while pending:
@@ -85,9 +91,11 @@ def scan(root: str, suffixes: tuple[str, ...] = ()) -> dict[str, Stat]:
             entries = list(os.scandir(directory))
         except OSError:
             continue
+        if sources and prefix and any(item.name == "pyvenv.cfg" for item in entries):
+            continue
         for item in entries:
-            if item.is_dir():
-                if item.name != "__pycache__":
+            if item.is_dir(follow_symlinks=not sources):
+                if item.name != "__pycache__" and not (sources and item.name.startswith(".")):
                     pending.append((f"{prefix}{item.name}/", item.path))
             elif not suffixes or item.name.endswith(suffixes):
                 stat = item.stat()

@@ -84,7 +84,7 @@ def _proto_digests(
     for index, root in enumerate(config.roots):
         directory = str(root.path)
         exists[f"<root {index} exists>"] = str(os.path.isdir(directory))
-        for path, stat in cache.scan(directory, (".proto",)).items():
+        for path, stat in cache.scan(directory, (".proto",), sources=True).items():
             import_path = f"{root.prefix}/{path}" if root.prefix else path
             stats[import_path] = stat
             files[import_path] = os.path.join(directory, path)

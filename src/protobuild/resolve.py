@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from protobuild import globs
+from protobuild import cache, globs
 from protobuild.config import Config, Generator, SourceRoot, is_python_package, locate
 from protobuild.errors import ConfigError, InternalError, Location, ResolveError
 from protobuild.protofile import ProtoImport, ProtoSummary, summarize
@@ -301,28 +301,10 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
             f"source root {spec.path} does not exist; fix [[roots]] path (relative to this file)",
             Location(config.path),
         )
-    # os.walk and strings, not Path.rglob: pathlib's objects were half of resolving a large
-    # tree. Like rglob, it does not descend into symlinked directories.
-    found = []
-    base = str(spec.path)
-    for directory, subdirectories, names in os.walk(base):
-        if _not_sources(directory, base, subdirectories, names):
-            continue
-        relative = os.path.relpath(directory, base).replace(os.sep, "/")
-        prefix = "" if relative == "." else relative + "/"
-        found += [prefix + name for name in names if name.endswith(".proto")]
+    # Strings, not Path.rglob: pathlib's objects were half of resolving a large tree. The
+    # cache's key is computed over the same files (cache.scan), never a different walk.
+    found = cache.scan(str(spec.path), (".proto",), sources=True)
     return sorted(f"{spec.prefix}/{path}" if spec.prefix else path for path in found)
-
-
-def _not_sources(directory: str, base: str, subdirectories: list[str], names: list[str]) -> bool:
-    """Leave out what a root such as "." also holds: hidden directories (.git, .venv, caches)
-    and virtual environments, whose protos are copies for other tools (a path through them is
-    never a Python module name either). Prunes `subdirectories` in place, for os.walk."""
-    subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
-    if "pyvenv.cfg" in names and directory != base:
-        subdirectories.clear()
-        return True
-    return False
 
 
 def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[str, str]]:
