@@ -214,7 +214,7 @@ def test_unknown_plugin_option(thing: Path, run: Run) -> None:
 def test_missing_source_root(thing: Path, run: Run, generated: dict[str, bytes]) -> None:
     (thing / "Protobuild.toml").write_text(MINIMAL_CONFIG.replace('"proto"', '"protos"'))
     message = fails(run, 2)
-    assert message.startswith("Protobuild.toml: source root ")
+    assert message.startswith("Protobuild.toml:6:1: source root ")
     assert "protos does not exist" in message
     assert tree_bytes(thing / "gen") == generated
 
@@ -305,15 +305,24 @@ def test_two_protos_becoming_one_module(project: Project, run: Run) -> None:
 def test_missing_distribution(thing: Path, run: Run) -> None:
     config = MINIMAL_CONFIG + '[includes]\ndistributions = ["no-such-protos"]\n'
     (thing / "Protobuild.toml").write_text(config)
-    assert "'no-such-protos' is not installed in this Python environment; install it" in fails(
-        run, 2
-    )
+    message = fails(run, 2)
+    assert message.startswith("Protobuild.toml:13:1: includes.distributions: 'no-such-protos'")
+    assert "is not installed in this Python environment; install it" in message
+
+
+def test_missing_include_directory_points_at_its_key(thing: Path, run: Run) -> None:
+    config = MINIMAL_CONFIG + '[includes]\nbefore = []\nafter = ["vendor"]\n'
+    (thing / "Protobuild.toml").write_text(config)
+    message = fails(run, 2)
+    assert message.startswith("Protobuild.toml:14:1: includes.after[0]: directory ")
+    assert message.endswith("vendor does not exist (paths are relative to the config file)\n")
 
 
 def test_invalid_python_name_asks_for_python_package(project: Project, run: Run) -> None:
     config = MINIMAL_CONFIG.replace('path = "proto"', 'path = "proto"\nprefix = "example.com/v1.0"')
     project({"Protobuild.toml": config, "proto/a.proto": 'syntax = "proto3";\n'})
     message = fails(run, 2)
+    assert message.startswith("Protobuild.toml:7:1: example.com/v1.0/a.proto would become")
     assert (
         "would become module 'example.com.v1.0.a_pb2', which is not a valid Python name" in message
     )

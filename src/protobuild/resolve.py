@@ -179,8 +179,9 @@ class _Resolver:
         for root in (*before, *after):
             if not root.path.is_dir():
                 raise ResolveError(
-                    f"{root.label}: directory {root.path} does not exist",
-                    Location(self.config.path),
+                    f"{root.label}: directory {root.path} does not exist (paths are relative "
+                    "to the config file)",
+                    locate(self.config, root.label.split("[")[0]),
                 )
         source_roots = _unique(root for root, _ in sources.values())
         dist_roots = _unique(root for root, _ in distributions.values())
@@ -299,7 +300,7 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
     if not spec.path.is_dir():
         raise ResolveError(
             f"source root {spec.path} does not exist; fix [[roots]] path (relative to this file)",
-            Location(config.path),
+            locate(config, f"roots[{config.roots.index(spec)}].path"),
         )
     # Strings, not Path.rglob: pathlib's objects were half of resolving a large tree. The
     # cache's key is computed over the same files (cache.scan), never a different walk.
@@ -316,13 +317,14 @@ def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[s
         raise ConfigError(
             f"includes.distributions: {name!r} is not installed in this Python environment; "
             f"install it (pip install {name}) or remove it from the list",
-            Location(config.path),
+            locate(config, "includes.distributions"),
         ) from None
     files = [str(f) for f in dist.files or ()]
     protos = {f: protoc_module(f) for f in files if f.endswith(".proto")}
     if not protos:
         raise ConfigError(
-            f"includes.distributions: {name!r} ships no .proto files", Location(config.path)
+            f"includes.distributions: {name!r} ships no .proto files; remove it from the list",
+            locate(config, "includes.distributions"),
         )
     root = Path(str(dist.locate_file("")))
     return IncludeRoot(root, DISTRIBUTION, label=name), protos
@@ -413,9 +415,10 @@ def _not_importable(
         )
     else:
         fix = "rename the directory or mount the root under a prefix with python_package"
+    key = f"roots[{config.roots.index(spec)}].{'prefix' if spec.prefix else 'path'}"
     return ResolveError(
         f"{import_path} would become module {relative!r}, which is not a valid Python name; {fix}",
-        Location(config.path),
+        locate(config, key),
     )
 
 
