@@ -412,3 +412,50 @@ def test_protos_in_hidden_directories_are_not_inputs(project: Project, run: Run)
     assert run("-q").code == 0
     (root / ".tox/py/x.proto").write_text('syntax = "proto3";\nmessage Changed {}\n')
     assert probe(root, "-q") == "0 []"  # still a cache hit: protoc not even loaded
+
+
+def test_root_exclude_leaves_protos_out_of_the_build_and_the_cache_key(
+    project: Project, run: Run
+) -> None:
+    vendored = 'syntax = "proto3";\npackage v;\nmessage V {}\n'
+    config = MINIMAL_CONFIG.replace(
+        'path = "proto"', 'path = "."\nexclude = ["third_party/**", "**/*_test.proto"]'
+    )
+    root = project(
+        {
+            "Protobuild.toml": config,
+            "acme/v1/thing.proto": THING_PROTO,
+            "acme/v1/thing_test.proto": vendored,
+            "third_party/v/v.proto": vendored,
+        }
+    )
+    assert run("-q").code == 0
+    modules = sorted(p for p in tree_bytes(root / "gen/pkg") if p.endswith("_pb2.py"))
+    assert modules == ["acme/v1/thing_pb2.py"]
+    (root / "third_party/v/v.proto").write_text(vendored + "message W {}\n")
+    assert probe(root, "-q") == "0 []"  # an excluded proto is no input: still a cache hit
+
+
+def test_root_exclude_matching_nothing_is_an_error(project: Project, run: Run) -> None:
+    config = MINIMAL_CONFIG.replace('path = "proto"', 'path = "proto"\nexclude = ["vendr/**"]')
+    project({"Protobuild.toml": config, "proto/acme/v1/thing.proto": THING_PROTO})
+    assert fails(run, 2) == (
+        "Protobuild.toml:7:1: roots[0].exclude: 'vendr/**' matches no proto under this root; fix "
+        "the pattern (it matches import paths, the root's prefix included) or remove it\n"
+    )
+
+
+def test_importing_an_excluded_proto_says_which_exclude(project: Project, run: Run) -> None:
+    config = MINIMAL_CONFIG.replace('path = "proto"', 'path = "proto"\nexclude = ["old/**"]')
+    importer = 'syntax = "proto3";\nimport "old/o.proto";\n'
+    project(
+        {
+            "Protobuild.toml": config,
+            "proto/acme/a.proto": importer,
+            "proto/old/o.proto": 'syntax = "proto3";\n',
+        }
+    )
+    assert fails(run, 2) == (
+        'proto/acme/a.proto:2:1: import "old/o.proto" is a proto that roots[0].exclude leaves '
+        "out of the build; compile it (narrow the pattern) or provide it through includes\n"
+    )

@@ -90,7 +90,7 @@ def test_unknown_key_in_an_array_of_tables_points_at_its_line() -> None:
     text = BASE + "[[roots]]\npath = 'x'\nprefx = 'a/b'\n"
     assert error(text) == (
         "/p/Protobuild.toml:9:1: unknown key 'roots[1].prefx'; did you mean 'prefix'? "
-        "allowed: path, prefix, python_package"
+        "allowed: path, prefix, python_package, exclude"
     )
 
 
@@ -171,3 +171,4 @@ def test_annotated_example_is_valid() -> None:
     cfg = config.load(example)
     assert [g.name for g in cfg.generators] == ["grpc", "mypy", "mypy_grpc", "python", "services"]
     assert cfg.roots[1].python_package == "containerd"
+    assert cfg.roots[0].exclude == ("**/*_test.proto",)

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from protobuild import globs
 from protobuild.errors import ConfigError, Location
 from protobuild.tomlpos import find_key
 
@@ -60,7 +61,7 @@ _TOP_KEYS = (
 _DESCRIPTOR_KEYS = ("prefix", "target", "exclude", "source_info")
 _IGNORE_KEYS = ("rule", "files", "reason")
 _OUTPUT_KEYS = ("dir", "package", "init_files", "py_typed", "record")
-_ROOT_KEYS = ("path", "prefix", "python_package")
+_ROOT_KEYS = ("path", "prefix", "python_package", "exclude")
 _INCLUDE_KEYS = ("before", "after", "distributions")
 _OVERRIDE_KEYS = ("files", "generators")
 _IMPORT_PATH = re.compile(r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
@@ -74,6 +75,11 @@ class SourceRoot(NamedTuple):
     # The Python package (relative to the output package) that `prefix` becomes; None keeps
     # the prefix's own dotted name, "" drops it.
     python_package: str | None = None
+    # Patterns over import paths (as [[overrides]] files) of protos below `path` not to compile.
+    exclude: tuple[str, ...] = ()
+
+    def excludes(self, import_path: str) -> bool:
+        return any(globs.match(pattern, import_path) for pattern in self.exclude)
 
 
 class Generator(NamedTuple):
@@ -287,7 +293,10 @@ class _Decoder:
                     f"{key}.python_package: {python_package!r} is not a dotted Python name", key
                 )
         return SourceRoot(
-            self._dir(self._string(entry, f"{key}.path", required=True)), prefix, python_package
+            self._dir(self._string(entry, f"{key}.path", required=True)),
+            prefix,
+            python_package,
+            self._strings(entry, f"{key}.exclude"),
         )
 
     def _generators(self, table: object, key: str) -> tuple[Generator, ...]:

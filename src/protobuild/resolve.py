@@ -238,6 +238,13 @@ class _Resolver:
                     return root
             elif self._is_file(root.path, path):
                 return root
+        left_out = _excluded_by(path, self.config)
+        if left_out is not None:
+            raise ResolveError(
+                f'import "{path}" is a proto that {left_out} leaves out of the build; compile it '
+                "(narrow the pattern) or provide it through includes",
+                Location(importer, line, column),
+            )
         raise ResolveError(
             _unresolved_message(path, includes, sources), Location(importer, line, column)
         )
@@ -305,7 +312,16 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
     # Strings, not Path.rglob: pathlib's objects were half of resolving a large tree. The
     # cache's key is computed over the same files (cache.scan), never a different walk.
     found = cache.scan(str(spec.path), (".proto",), sources=True)
-    return sorted(f"{spec.prefix}/{path}" if spec.prefix else path for path in found)
+    paths = sorted(f"{spec.prefix}/{path}" if spec.prefix else path for path in found)
+    index = config.roots.index(spec)
+    for pattern in spec.exclude:
+        if not any(globs.match(pattern, path) for path in paths):
+            raise ConfigError(
+                f"roots[{index}].exclude: {pattern!r} matches no proto under this root; fix the "
+                "pattern (it matches import paths, the root's prefix included) or remove it",
+                locate(config, f"roots[{index}].exclude"),
+            )
+    return [path for path in paths if not spec.excludes(path)]
 
 
 def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[str, str]]:
@@ -352,6 +368,17 @@ def _shadowed(import_path: str, first: IncludeRoot, second: IncludeRoot) -> Reso
         "remove one copy or give one root a different prefix",
         Location(second.path / import_path.removeprefix(second.prefix).lstrip("/")),
     )
+
+
+def _excluded_by(import_path: str, config: Config) -> str | None:
+    """`roots[i].exclude` when a source root holds `import_path` but excludes it."""
+    for index, spec in enumerate(config.roots):
+        if not spec.excludes(import_path):
+            continue
+        relative = import_path.removeprefix(f"{spec.prefix}/") if spec.prefix else import_path
+        if (spec.path / relative).is_file():
+            return f"roots[{index}].exclude"
+    return None
 
 
 def _unresolved_message(
