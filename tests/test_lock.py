@@ -102,3 +102,23 @@ def test_files_a_killed_run_had_staged_are_removed(thing: Path, run: Run) -> Non
     assert run("-q").code == 0
     assert not leftover.exists()
     assert tree_bytes(thing / "gen") == before
+
+
+# Takes the lock in a process that may not write a single byte (as on a full disk).
+NO_SPACE = """\
+import resource, signal, sys
+from pathlib import Path
+from protobuild import lock
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes fail with EFBIG instead of killing
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+with lock.exclusive(Path(sys.argv[1]), lambda holder: None):
+    print("ran")
+"""
+
+
+def test_a_lock_file_that_cannot_be_written_does_not_stop_the_run(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", NO_SPACE, str(tmp_path)], capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n", "")
+    assert (tmp_path / "lock").read_bytes() == b""

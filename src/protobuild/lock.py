@@ -55,10 +55,19 @@ def _acquire(handle: int, waiting: Callable[[str], None]) -> None:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         waiting(_holder(handle))
-        fcntl.flock(handle, fcntl.LOCK_EX)  # Ctrl-C interrupts the wait
-    # Who holds it, for the message of the next run that has to wait.
-    os.ftruncate(handle, 0)
-    os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+        _wait(handle)
+    except OSError:
+        return  # a file system without locks (some NFS mounts): the run goes on, unserialised
+    # Who holds it, for the message of the next run that has to wait; a full disk only
+    # costs that message.
+    with contextlib.suppress(OSError):
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+
+
+def _wait(handle: int) -> None:
+    with contextlib.suppress(OSError):  # as above; Ctrl-C still interrupts the wait
+        fcntl.flock(handle, fcntl.LOCK_EX)
 
 
 def _holder(handle: int) -> str:
