@@ -224,3 +224,26 @@ def test_a_compiled_template_that_cannot_be_stored_does_not_fail_the_run(tmp_pat
     (tmp_path / "compiled").rmdir()  # gone, as on a full or read-only disk: cannot be stored
     cache.dump_bytecode(bucket)  # no error: the next run compiles again
     assert not (tmp_path / "compiled").exists()
+
+
+# Creates the cache directory in a process that may not write a single byte (a full disk).
+NO_SPACE = """\
+import resource, signal, sys
+from pathlib import Path
+from protobuild import cache, config
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes fail with EFBIG instead of killing
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+print(cache.cache_directory(config.load(Path(sys.argv[1]))))
+"""
+
+
+def test_a_cache_directory_made_on_a_full_disk_has_no_empty_gitignore(tmp_path: Path) -> None:
+    (tmp_path / "Protobuild.toml").write_text(MINIMAL_CONFIG)
+    done = subprocess.run(
+        [sys.executable, "-c", NO_SPACE, str(tmp_path / "Protobuild.toml")],
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "None\n", "")
+    assert not (tmp_path / ".protobuild-cache/.gitignore").exists()
+    assert not list((tmp_path / ".protobuild-cache").iterdir())  # no temporary file left

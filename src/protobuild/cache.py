@@ -236,8 +236,8 @@ def cache_directory(config: Config) -> Path | None:
     try:
         directory.mkdir(exist_ok=True)
         ignore = directory / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# Written by protobuild.\n*\n")
+        if not ignore.exists():  # whole or not at all: an empty one would ignore nothing
+            write_atomically(ignore, b"# Written by protobuild.\n*\n")
     except OSError:
         return None
     return directory
