@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXTRA_PROTO, MINIMAL_CONFIG, THING_PROTO, Run, tree_bytes
+from tests.conftest import EXTRA_PROTO, MINIMAL_CONFIG, THING_PROTO, Run, probe, tree_bytes
 
 Project = Callable[[dict[str, str]], Path]
 EXTRA = EXTRA_PROTO
@@ -125,6 +125,37 @@ def test_existing_py_typed_is_kept(current: Path, run: Run) -> None:
     assert run("check").code == 0
     assert run("-q").code == 0
     assert marker.read_text() == "partial\n"
+
+
+def test_hand_written_init_files_are_the_users_and_kept(project: Project, run: Run) -> None:
+    # Protos beside hand-written code: the package's own __init__.py stays as it is, on every
+    # path a run can take (full build, warm cache, fresh clone with the record, partial build).
+    own = '"""The API package."""\nfrom .acme.v1 import thing_pb2 as thing_pb2\n'
+    root = project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "gen/pkg/__init__.py": own,
+            "gen/pkg/acme/__init__.py": "",
+        }
+    )
+    assert run("-q").code == 0
+    assert (root / "gen/pkg/__init__.py").read_text() == own
+    assert (root / "gen/pkg/acme/__init__.py").read_text() == ""
+    assert (root / "gen/pkg/acme/v1/__init__.py").read_bytes().startswith(b"# Code generated")
+    (root / "gen/pkg/__init__.py").write_text(own + "VERSION = 2\n")  # theirs to change
+    assert probe(root, "-q", "check") == "0 []"  # still a cache hit: no protoc loaded
+    shutil.rmtree(root / ".protobuild-cache")
+    assert run("-q", "check").code == 0  # a fresh clone: the committed record vouches
+    (root / "proto/acme/v1/extra.proto").write_text(EXTRA)
+    assert run("-q").code == 0  # a partial rebuild
+    assert (root / "gen/pkg/__init__.py").read_text() == own + "VERSION = 2\n"
+    assert run("-q", "check").code == 0
+    generated_init = root / "gen/pkg/acme/v1/__init__.py"
+    generated_init.write_bytes(generated_init.read_bytes() + b"x = 1\n")  # still ours: drift
+    result = run("check")
+    assert result.code == 1
+    assert "  changed: acme/v1/__init__.py" in result.out.splitlines()
 
 
 def test_output_is_identical_from_any_directory_and_discovery_order(

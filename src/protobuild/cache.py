@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from protobuild import toolchain
 from protobuild.config import Config
+from protobuild.tree import is_users_marker
 
 if TYPE_CHECKING:
     from protobuild.inputs import Keys
@@ -244,13 +245,17 @@ def cache_directory(config: Config) -> Path | None:
 
 
 def _unchanged(root: str, path: str, digest: str, entry: Entry, stat: Stat) -> int | None:
-    """None if the file changed; else 0, or 1 when it had to be hashed to tell."""
+    """None if the file changed; else 0, or 1 when it had to be hashed to tell. A package
+    marker the user wrote in place of protobuild's (tree.is_users_marker) is theirs to change."""
     if trusted(stat, entry.stats.get(path), entry):
         return 0
+    full = os.path.join(root, path)
     try:
-        return 1 if read_digest(os.path.join(root, path)) == digest else None
+        if read_digest(full) == digest:
+            return 1
     except OSError:
         return None
+    return 1 if is_users_marker(path) and not _is_generated(full) else None
 
 
 def _refresh(

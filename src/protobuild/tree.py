@@ -45,8 +45,11 @@ class OutputTree(NamedTuple):
         return len(self.files) + len(self.kept)
 
 
-# Marker files whose content is the user's business once they exist.
-_KEEP_IF_PRESENT = ("py.typed",)
+def is_users_marker(path: str) -> bool:
+    """Whether `path` is a marker file whose content is the user's business once the user has
+    written one: `py.typed` (it may say `partial`) and any `__init__.py` (the package's own,
+    where protos sit beside hand-written code). Either marks the package just as well."""
+    return path == "py.typed" or path.rpartition("/")[2] == "__init__.py"
 
 
 class Changes(NamedTuple):
@@ -81,7 +84,7 @@ def compare(tree: OutputTree, prune: bool = True) -> Changes:
         if current is not None:
             existing.setdefault(path, current)
         if current is None and (tree.root / path).is_file():
-            if path in _KEEP_IF_PRESENT:
+            if is_users_marker(path):
                 continue
             raise _foreign(Path(os.path.normpath(tree.root / path)))
         if current is None:
