@@ -339,6 +339,18 @@ def test_hand_written_file_in_output_is_never_overwritten(thing: Path, run: Run)
     assert not (thing / "gen/pkg/acme/v1/thing_pb2.pyi").exists()
 
 
+def test_every_hand_written_file_in_the_way_is_named_at_once(thing: Path, run: Run) -> None:
+    directory = thing / "gen/pkg/acme/v1"
+    directory.mkdir(parents=True)
+    for name in ("thing_pb2.py", "thing_pb2.pyi", "thing_pb2_grpc.py"):
+        (directory / name).write_text("# mine\n")
+    assert fails(run, 3) == (
+        "gen/pkg/acme/v1/thing_pb2.py: refusing to overwrite a file protobuild did not generate "
+        "(it has no protobuild header); move it away or delete it, then run again (and 2 more "
+        "in gen/pkg/: acme/v1/thing_pb2.pyi, acme/v1/thing_pb2_grpc.py)\n"
+    )
+
+
 def test_unwritable_output_leaves_previous_tree(
     thing: Path, run: Run, generated: dict[str, bytes]
 ) -> None:

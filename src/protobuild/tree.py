@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from protobuild import toolchain
-from protobuild.errors import Location, WriteError
+from protobuild.errors import Location, WriteError, shown
 
 
 class OutputFile(NamedTuple):
@@ -78,7 +78,7 @@ def compare(tree: OutputTree, prune: bool = True) -> Changes:
     """
     wanted = tree.by_path()
     existing = dict(generated_files(tree.root, tree.kept))
-    added, changed = [], []
+    added, changed, foreign = [], [], []
     for path, content in wanted.items():
         current = existing.get(path) if not is_outside(path) else _outside(tree.root, path)
         if current is not None:
@@ -88,12 +88,15 @@ def compare(tree: OutputTree, prune: bool = True) -> Changes:
                 continue
             current = _protoc_era_output(tree.root, path)
             if current is None:
-                raise _foreign(Path(os.path.normpath(tree.root / path)))
+                foreign.append(path)
+                continue
             existing[path] = current  # replaced, as the protoc line that wrote it would
         if current is None:
             added.append(path)
         elif current != content:
             changed.append(path)
+    if foreign:
+        raise _foreign(tree.root, foreign)
     stale = sorted(set(existing) - set(wanted) - tree.kept) if prune else []
     current_bytes = {p: existing[p] for p in (*changed, *stale)}
     return Changes(tree.root, tuple(added), tuple(changed), tuple(stale), current_bytes)
@@ -130,11 +133,17 @@ def _protoc_era_output(root: Path, path: str) -> bytes | None:
     return content if stub else None
 
 
-def _foreign(target: Path) -> WriteError:
+def _foreign(root: Path, paths: list[str]) -> WriteError:
+    """The error for hand-written files where generated ones must go: all of them at once,
+    so that a user moves them away in one go rather than one run per file."""
+    more = ""
+    if len(paths) > 1:
+        listed = ", ".join(paths[1:4]) + (", ..." if len(paths) > 4 else "")
+        more = f" (and {len(paths) - 1} more in {shown(root)}/: {listed})"
     return WriteError(
         "refusing to overwrite a file protobuild did not generate (it has no protobuild "
-        "header); move it away or delete it, then run again",
-        Location(target),
+        f"header); move it away or delete it, then run again{more}",
+        Location(Path(os.path.normpath(root / paths[0]))),
     )
 
 
