@@ -78,28 +78,40 @@ def compare(tree: OutputTree, prune: bool = True) -> Changes:
     """
     wanted = tree.by_path()
     existing = dict(generated_files(tree.root, tree.kept))
-    added, changed, foreign = [], [], []
-    for path, content in wanted.items():
-        current = existing.get(path) if not is_outside(path) else _outside(tree.root, path)
-        if current is not None:
-            existing.setdefault(path, current)
-        if current is None and (tree.root / path).is_file():
-            if is_users_marker(path):
-                continue
-            current = _protoc_era_output(tree.root, path)
-            if current is None:
-                foreign.append(path)
-                continue
-            existing[path] = current  # replaced, as the protoc line that wrote it would
-        if current is None:
-            added.append(path)
-        elif current != content:
-            changed.append(path)
-    if foreign:
-        raise _foreign(tree.root, foreign)
+    existing.update(_generated_outside(tree.root, wanted))
+    left_alone = _take_over(tree.root, [p for p in wanted if p not in existing], existing)
+    added = [p for p in wanted if p not in existing and p not in left_alone]
+    changed = [p for p in wanted if p in existing and existing[p] != wanted[p]]
     stale = sorted(set(existing) - set(wanted) - tree.kept) if prune else []
     current_bytes = {p: existing[p] for p in (*changed, *stale)}
     return Changes(tree.root, tuple(added), tuple(changed), tuple(stale), current_bytes)
+
+
+def _generated_outside(root: Path, wanted: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The generated files at the tree's paths outside the output directory (snapshots)."""
+    found = {path: _outside(root, path) for path in wanted if is_outside(path)}
+    return {path: content for path, content in found.items() if content is not None}
+
+
+def _take_over(root: Path, missing: list[str], existing: dict[str, bytes]) -> set[str]:
+    """Of the wanted paths without a generated file, those holding the user's package marker
+    (returned: left alone). Output of a former protoc line is added to `existing`, to be
+    replaced as that line would; any other file there is an error naming them all."""
+    left_alone, foreign = set(), []
+    for path in missing:
+        if not (root / path).is_file():
+            continue
+        if is_users_marker(path):
+            left_alone.add(path)
+            continue
+        content = _protoc_era_output(root, path)
+        if content is None:
+            foreign.append(path)
+        else:
+            existing[path] = content
+    if foreign:
+        raise _foreign(root, foreign)
+    return left_alone
 
 
 def is_outside(path: str) -> bool:
