@@ -3,6 +3,7 @@ says so; a run killed while holding the lock does not leave the project locked."
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -122,3 +123,40 @@ def test_a_lock_file_that_cannot_be_written_does_not_stop_the_run(tmp_path: Path
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, "ran\n", "")
     assert (tmp_path / "lock").read_bytes() == b""
+
+
+# Holds the lock, forks a child that lives on (as a worker might), and says "locked".
+HOLDER_WITH_CHILD = """\
+import os, sys, time
+from pathlib import Path
+from protobuild import cache, config, lock
+cfg = config.load(Path("Protobuild.toml"))
+with lock.exclusive(cache.cache_directory(cfg), lambda holder: None):
+    child = os.fork()
+    if child == 0:
+        time.sleep(120)
+        os._exit(0)
+    print(child, flush=True)
+    sys.stdin.read()
+"""
+
+
+def test_the_lock_ends_with_its_run_not_with_the_processes_it_forked(thing: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER_WITH_CHILD],
+        cwd=thing,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    child = int(holder.stdout.readline())
+    try:
+        holder.kill()
+        holder.wait()
+        run = protobuild(thing)
+        _, err = run.communicate(timeout=120)
+        assert run.returncode == 0, err
+        assert "waiting" not in err
+    finally:
+        os.kill(child, signal.SIGKILL)

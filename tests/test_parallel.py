@@ -7,11 +7,15 @@ templates and the API snapshot need every file at once.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -206,3 +210,53 @@ def test_a_malformed_worker_count_is_an_error_naming_it(
 def test_an_empty_worker_count_means_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROTOBUILD_WORKERS", "")
     assert parallel.workers() == max(1, min(os.cpu_count() or 1, 4))
+
+
+# A run whose workers sleep in their chunks; killed with SIGKILL by the test.
+SLEEPING_RUN = """\
+import os, time
+from protobuild import parallel
+os.environ["PROTOBUILD_WORKERS"] = "2"
+def sleep(chunk):
+    time.sleep(120)
+    return chunk
+parallel.map_chunks(sleep, list(range(parallel.MIN_ITEMS_TO_SPLIT)))
+"""
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    found.add(int(entry.name))
+    return found
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_workers_end_when_their_run_is_killed_outright() -> None:
+    """SIGKILL (the OOM killer, a CI timeout) gives the run no chance to stop its workers;
+    the kernel's parent-death signal does, instead of leaving them to wait forever."""
+    run = subprocess.Popen([sys.executable, "-c", SLEEPING_RUN])
+    try:
+        assert _wait_until(lambda: len(_children(run.pid)) == 2, 60)
+        workers = _children(run.pid)
+        run.kill()
+        run.wait()
+
+        def gone() -> bool:
+            return not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+        assert _wait_until(gone, 30), "orphaned workers still running"
+    finally:
+        run.kill()

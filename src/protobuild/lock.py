@@ -6,9 +6,10 @@ stale generated files and delete them, and a check could compare the disk half w
 write. Runs that write or compare the output tree therefore hold an exclusive lock on a file in
 the project's cache directory; a second run waits for the first and then sees its result.
 
-The lock is advisory (flock): it is released by the kernel when the process ends, however it
-ends, so a killed run never leaves the project locked. Without a cache directory (a read-only
-checkout) or without flock (Windows), runs are not serialised.
+The lock is a POSIX record lock (lockf), held by this process alone: the kernel releases it
+when the process ends, however it ends, so a killed run never leaves the project locked, even
+while worker processes it forked are still finishing (they share a flock, not a lockf). Without
+a cache directory (a read-only checkout) or without fcntl (Windows), runs are not serialised.
 """
 
 from __future__ import annotations
@@ -52,8 +53,8 @@ def _open(directory: Path | None) -> int | None:
 
 def _acquire(handle: int, waiting: Callable[[str], None]) -> None:
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except (BlockingIOError, PermissionError):  # EAGAIN or EACCES: another process holds it
         waiting(_holder(handle))
         _wait(handle)
     except OSError:
@@ -67,7 +68,7 @@ def _acquire(handle: int, waiting: Callable[[str], None]) -> None:
 
 def _wait(handle: int) -> None:
     with contextlib.suppress(OSError):  # as above; Ctrl-C still interrupts the wait
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.lockf(handle, fcntl.LOCK_EX)
 
 
 def _holder(handle: int) -> str:

@@ -8,8 +8,10 @@ without fork, and PROTOBUILD_WORKERS=1 run serially, in this process.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -82,7 +84,12 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     _inherited = (function, items)
     others = set(multiprocessing.active_children())
     try:
-        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=count,
+            mp_context=context,
+            initializer=_end_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             try:
                 return list(pool.map(_run_inherited, bounds))
             except KeyboardInterrupt:
@@ -101,27 +108,58 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
         _inherited = None
 
 
+def _end_with_parent(parent: int) -> None:
+    """A worker's set-up: SIGTERM and SIGINT end it quietly, and the kernel sends it SIGTERM
+    when the process that forked it ends. A run killed with SIGKILL (the OOM killer, a CI
+    timeout) would otherwise leave its workers waiting for work forever, holding memory and
+    files."""
+    import ctypes
+
+    signal.signal(signal.SIGTERM, _on_terminate)
+    signal.signal(signal.SIGINT, _on_terminate)  # Ctrl-C reaches the whole process group
+    set_parent_death_signal = 1  # PR_SET_PDEATHSIG, from <linux/prctl.h>
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(set_parent_death_signal, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # it ended before the signal was asked for
+        os._exit(130)
+
+
+def _on_terminate(signum: int, frame: object) -> None:
+    """In a chunk, unwind (its temporary files are removed on the way to `_run_inherited`);
+    waiting for one, just end (the pool's loop would print a traceback)."""
+    if _busy:
+        raise KeyboardInterrupt
+    os._exit(130)
+
+
 def _stop(processes: set[BaseProcess]) -> None:
-    """SIGTERM each worker: under the command line it raises KeyboardInterrupt there, which
-    removes the chunk's temporary files on its way to `_run_inherited`."""
+    """SIGTERM each worker: in a chunk it raises KeyboardInterrupt there, which removes the
+    chunk's temporary files on its way to `_run_inherited` (see _on_terminate)."""
     for process in processes:
         process.terminate()
 
 
 # What forked workers run (see map_chunks): the function and the items it is mapped over.
 _inherited: tuple[Callable[[list[Any]], Any], Sequence[Any]] | None = None
+# In a worker: whether it is running a chunk (see _on_terminate).
+_busy = False
 
 
 def _run_inherited(bounds: tuple[int, int]) -> Any:
+    global _busy
     if _inherited is None:
         raise InternalError("a worker started without the work it was forked for")
     function, items = _inherited
+    _busy = True
     try:
         return function(list(items[bounds[0] : bounds[1]]))
     except KeyboardInterrupt:
         # Ctrl-C (sent to the whole process group) or the parent's SIGTERM: the worker would
         # otherwise report it and take the next chunk. Cleanup has run while unwinding.
         os._exit(130)
+    finally:
+        _busy = False
 
 
 def _bounds(total: int, count: int) -> list[tuple[int, int]]:
