@@ -77,12 +77,13 @@ def read_digest(path: str | Path) -> str:
 
 def scan(root: str, suffixes: tuple[str, ...] = (), sources: bool = False) -> dict[str, Stat]:
     """The stat of every file below `root` (with one of `suffixes`, if given), by posix path
-    relative to it; __pycache__ directories are skipped.
+    relative to it. __pycache__ and hidden directories (.git, .venv, this cache) are skipped:
+    no module path goes through them, and a tree at the project's top ("." as a root or as
+    the output) would otherwise be walked through the repository's history.
 
-    With `sources`, so are what a source root such as "." also holds: hidden directories
-    (.git, .venv, caches) and virtual environments (a directory with a pyvenv.cfg), whose
-    protos are copies for other tools and never make valid module names; and, as with
-    Path.rglob, symlinked directories are not followed (a link back up would never end).
+    With `sources`, virtual environments (a directory with a pyvenv.cfg) are skipped too,
+    whose protos are copies for other tools; and, as with Path.rglob, symlinked directories
+    are not followed (a link back up would never end).
     """
     found: dict[str, Stat] = {}
     pending = [("", root)]
@@ -96,7 +97,7 @@ def scan(root: str, suffixes: tuple[str, ...] = (), sources: bool = False) -> di
             continue
         for item in entries:
             if item.is_dir(follow_symlinks=not sources):
-                if item.name != "__pycache__" and not (sources and item.name.startswith(".")):
+                if item.name != "__pycache__" and not item.name.startswith("."):
                     pending.append((f"{prefix}{item.name}/", item.path))
             elif not suffixes or item.name.endswith(suffixes):
                 stat = item.stat()

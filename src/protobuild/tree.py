@@ -170,7 +170,9 @@ def generated_files(
     """
     base = str(root)
     for directory, subdirs, names in os.walk(base):
-        subdirs[:] = sorted(d for d in subdirs if d != "__pycache__")
+        # Never hidden directories: nothing is generated there, and with the output at the
+        # project's top they hold .git and the cache (whose lock a read would release).
+        subdirs[:] = sorted(d for d in subdirs if d != "__pycache__" and not d.startswith("."))
         relative = os.path.relpath(directory, base).replace(os.sep, "/")
         prefix = "" if relative == "." else relative + "/"
         for name in sorted(names):
