@@ -398,6 +398,8 @@ def test_a_root_of_dot_leaves_hidden_directories_and_virtualenvs_alone(
             ".venv/lib/google/protobuf/any.proto": message,
             "venv/pyvenv.cfg": "home = /usr/bin\n",
             "venv/lib/google/protobuf/any.proto": message,
+            "services/billing/Protobuild.toml": MINIMAL_CONFIG,  # a project of its own
+            "services/billing/proto/b.proto": message,
         }
     )
     assert run("-q").code == 0

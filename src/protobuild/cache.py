@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from protobuild import toolchain
 from protobuild.config import Config
-from protobuild.tree import is_users_marker
+from protobuild.tree import is_other_tree, is_users_marker
 
 if TYPE_CHECKING:
     from protobuild.inputs import Keys
@@ -79,11 +79,11 @@ def scan(root: str, suffixes: tuple[str, ...] = (), sources: bool = False) -> di
     """The stat of every file below `root` (with one of `suffixes`, if given), by posix path
     relative to it. __pycache__ and hidden directories (.git, .venv, this cache) are skipped:
     no module path goes through them, and a tree at the project's top ("." as a root or as
-    the output) would otherwise be walked through the repository's history.
+    the output) would otherwise be walked through the repository's history. So are virtual
+    environments and other protobuild projects (tree.is_other_tree).
 
-    With `sources`, virtual environments (a directory with a pyvenv.cfg) are skipped too,
-    whose protos are copies for other tools; and, as with Path.rglob, symlinked directories
-    are not followed (a link back up would never end).
+    With `sources`, as with Path.rglob, symlinked directories are not followed (a link back
+    up would never end).
     """
     found: dict[str, Stat] = {}
     pending = [("", root)]
@@ -93,7 +93,7 @@ def scan(root: str, suffixes: tuple[str, ...] = (), sources: bool = False) -> di
             entries = list(os.scandir(directory))
         except OSError:
             continue
-        if sources and prefix and any(item.name == "pyvenv.cfg" for item in entries):
+        if prefix and is_other_tree(item.name for item in entries):
             continue
         for item in entries:
             if item.is_dir(follow_symlinks=not sources):

@@ -8,12 +8,13 @@ else, and is never overwritten.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import NamedTuple
 
 from protobuild import toolchain
+from protobuild.config import CONFIG_NAME
 from protobuild.errors import Location, WriteError, shown
 
 
@@ -68,6 +69,13 @@ class Changes(NamedTuple):
     @property
     def total(self) -> int:
         return len(self.added) + len(self.changed) + len(self.stale)
+
+
+def is_other_tree(names: Iterable[str]) -> bool:
+    """Whether a directory below a root or the output directory, holding the entries `names`,
+    belongs to something else: a virtual environment (pyvenv.cfg), whose protos and generated
+    modules are other projects' copies, or another protobuild project (its own config)."""
+    return any(name in ("pyvenv.cfg", CONFIG_NAME) for name in names)
 
 
 def compare(tree: OutputTree, prune: bool = True) -> Changes:
@@ -173,6 +181,9 @@ def generated_files(
         # Never hidden directories: nothing is generated there, and with the output at the
         # project's top they hold .git and the cache (whose lock a read would release).
         subdirs[:] = sorted(d for d in subdirs if d != "__pycache__" and not d.startswith("."))
+        if directory != base and is_other_tree(names):
+            subdirs.clear()  # its generated files are not ours to report or remove
+            continue
         relative = os.path.relpath(directory, base).replace(os.sep, "/")
         prefix = "" if relative == "." else relative + "/"
         for name in sorted(names):
