@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from protobuild import toolchain
 from protobuild.config import Config
-from protobuild.tree import is_other_tree, is_users_marker
+from protobuild.tree import OTHER_TREE_MARKERS, is_users_marker
 
 if TYPE_CHECKING:
     from protobuild.inputs import Keys
@@ -80,7 +80,7 @@ def scan(root: str, suffixes: tuple[str, ...] = (), sources: bool = False) -> di
     relative to it. __pycache__ and hidden directories (.git, .venv, this cache) are skipped:
     no module path goes through them, and a tree at the project's top ("." as a root or as
     the output) would otherwise be walked through the repository's history. So are virtual
-    environments and other protobuild projects (tree.is_other_tree).
+    environments and other protobuild projects (tree.OTHER_TREE_MARKERS).
 
     With `sources`, as with Path.rglob, symlinked directories are not followed (a link back
     up would never end).
@@ -93,15 +93,16 @@ def scan(root: str, suffixes: tuple[str, ...] = (), sources: bool = False) -> di
             entries = list(os.scandir(directory))
         except OSError:
             continue
-        if prefix and is_other_tree(item.name for item in entries):
+        names = [item.name for item in entries]
+        if prefix and not OTHER_TREE_MARKERS.isdisjoint(names):
             continue
-        for item in entries:
+        for item, name in zip(entries, names, strict=True):
             if item.is_dir(follow_symlinks=not sources):
-                if item.name != "__pycache__" and not item.name.startswith("."):
-                    pending.append((f"{prefix}{item.name}/", item.path))
-            elif not suffixes or item.name.endswith(suffixes):
+                if name != "__pycache__" and name[0] != ".":
+                    pending.append((f"{prefix}{name}/", item.path))
+            elif not suffixes or name.endswith(suffixes):
                 stat = item.stat()
-                found[prefix + item.name] = [stat.st_size, stat.st_mtime_ns]
+                found[prefix + name] = [stat.st_size, stat.st_mtime_ns]
     return found
 
 

@@ -86,7 +86,7 @@ def _proto_digests(
         exists[f"<root {index} exists>"] = str(os.path.isdir(directory))
         for path, stat in cache.scan(directory, (".proto",), sources=True).items():
             import_path = f"{root.prefix}/{path}" if root.prefix else path
-            if root.excludes(import_path):
+            if root.exclude and root.excludes(import_path):
                 continue  # not compiled: neither an input
             stats[import_path] = stat
             files[import_path] = os.path.join(directory, path)

@@ -60,10 +60,10 @@ def _acquire(handle: int, waiting: Callable[[str], None]) -> None:
     except OSError:
         return  # a file system without locks (some NFS mounts): the run goes on, unserialised
     # Who holds it, for the message of the next run that has to wait; a full disk only
-    # costs that message.
+    # costs that message. Fixed width, written over the last one: truncating first cost a
+    # block freed and allocated again on every run.
     with contextlib.suppress(OSError):
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"{os.getpid()}\n".encode(), 0)
+        os.pwrite(handle, f"{os.getpid():>10}\n".encode(), 0)
 
 
 def _wait(handle: int) -> None:

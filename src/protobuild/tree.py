@@ -8,7 +8,7 @@ else, and is never overwritten.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import NamedTuple
@@ -71,11 +71,10 @@ class Changes(NamedTuple):
         return len(self.added) + len(self.changed) + len(self.stale)
 
 
-def is_other_tree(names: Iterable[str]) -> bool:
-    """Whether a directory below a root or the output directory, holding the entries `names`,
-    belongs to something else: a virtual environment (pyvenv.cfg), whose protos and generated
-    modules are other projects' copies, or another protobuild project (its own config)."""
-    return any(name in ("pyvenv.cfg", CONFIG_NAME) for name in names)
+# A directory below a root or the output directory holding one of these belongs to something
+# else: a virtual environment, whose protos and generated modules are other projects' copies,
+# or another protobuild project (its own config).
+OTHER_TREE_MARKERS = frozenset({"pyvenv.cfg", CONFIG_NAME})
 
 
 def compare(tree: OutputTree, prune: bool = True) -> Changes:
@@ -181,7 +180,7 @@ def generated_files(
         # Never hidden directories: nothing is generated there, and with the output at the
         # project's top they hold .git and the cache (whose lock a read would release).
         subdirs[:] = sorted(d for d in subdirs if d != "__pycache__" and not d.startswith("."))
-        if directory != base and is_other_tree(names):
+        if directory != base and not OTHER_TREE_MARKERS.isdisjoint(names):
             subdirs.clear()  # its generated files are not ours to report or remove
             continue
         relative = os.path.relpath(directory, base).replace(os.sep, "/")
