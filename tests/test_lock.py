@@ -31,16 +31,22 @@ def thing(project: Callable[..., Path]) -> Path:
     return project({"Protobuild.toml": MINIMAL_CONFIG, "proto/acme/v1/thing.proto": THING_PROTO})
 
 
-def hold_lock(root: Path) -> subprocess.Popen[str]:
+def start_holder(root: Path, script: str) -> tuple[subprocess.Popen[str], str]:
+    """`script` running in `root`, and the first line it printed (once it holds the lock)."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER],
+        [sys.executable, "-c", script],
         cwd=root,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert holder.stdout is not None
-    assert holder.stdout.readline() == "locked\n"
+    return holder, holder.stdout.readline()
+
+
+def hold_lock(root: Path) -> subprocess.Popen[str]:
+    holder, said = start_holder(root, HOLDER)
+    assert said == "locked\n"
     return holder
 
 
@@ -142,15 +148,8 @@ with lock.exclusive(cache.cache_directory(cfg), lambda holder: None):
 
 
 def test_the_lock_ends_with_its_run_not_with_the_processes_it_forked(thing: Path) -> None:
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER_WITH_CHILD],
-        cwd=thing,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout is not None
-    child = int(holder.stdout.readline())
+    holder, said = start_holder(thing, HOLDER_WITH_CHILD)
+    child = int(said)
     try:
         holder.kill()
         holder.wait()
