@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from protobuild import toolchain
 from protobuild.config import Config
-from protobuild.tree import OTHER_TREE_MARKERS, is_users_marker
+from protobuild.tree import OTHER_TREE_MARKERS, is_skipped_dir, is_users_marker
 
 if TYPE_CHECKING:
     from protobuild.inputs import Keys
@@ -77,10 +77,10 @@ def read_digest(path: str | Path) -> str:
 
 def scan(root: str, suffixes: tuple[str, ...] = (), sources: bool = False) -> dict[str, Stat]:
     """The stat of every file below `root` (with one of `suffixes`, if given), by posix path
-    relative to it. __pycache__ and hidden directories (.git, .venv, this cache) are skipped:
-    no module path goes through them, and a tree at the project's top ("." as a root or as
-    the output) would otherwise be walked through the repository's history. So are virtual
-    environments and other protobuild projects (tree.OTHER_TREE_MARKERS).
+    relative to it. The directories tree.is_skipped_dir names are skipped (a tree at the
+    project's top, "." as a root or as the output, would otherwise be walked through the
+    repository's history), and so are virtual environments and other protobuild projects
+    (tree.OTHER_TREE_MARKERS).
 
     With `sources`, as with Path.rglob, symlinked directories are not followed (a link back
     up would never end).
@@ -98,7 +98,7 @@ def scan(root: str, suffixes: tuple[str, ...] = (), sources: bool = False) -> di
             continue
         for item, name in zip(entries, names, strict=True):
             if item.is_dir(follow_symlinks=not sources):
-                if name != "__pycache__" and name[0] != ".":
+                if not is_skipped_dir(name):
                     pending.append((f"{prefix}{name}/", item.path))
             elif not suffixes or name.endswith(suffixes):
                 stat = item.stat()

@@ -346,19 +346,24 @@ def _select(plan: Plan, only: Sequence[Path]) -> Plan:
 def selected_files(plan: Plan, names: Sequence[Path]) -> tuple[ProtoFile, ...]:
     """The files of `plan` that `names` name: each name a .proto file or a directory (as a
     path) or an import path. A name that matches nothing is an error, not a quiet no-op."""
-    unmatched = [str(name) for name in names if not any(_named(f, name) for f in plan.files)]
+    matches = {
+        name: {f for f in plan.files if _named(f, str(name), name.absolute())} for name in names
+    }
+    unmatched = [str(name) for name, found in matches.items() if not found]
     if unmatched:
         roots = ", ".join(shown(root.path) for root in plan.config.roots)
         raise ResolveError(
             f"no proto matches {', '.join(unmatched)}: name a .proto file or a directory under "
             f"a source root ({roots}), or an import path"
         )
-    return tuple(f for f in plan.files if any(_named(f, name) for name in names))
+    chosen = set().union(*matches.values())
+    return tuple(f for f in plan.files if f in chosen)
 
 
-def _named(proto: ProtoFile, name: Path) -> bool:
-    path = name.absolute()
-    return str(name) == proto.import_path or path == proto.source or path in proto.source.parents
+def _named(proto: ProtoFile, name: str, path: Path) -> bool:
+    """Whether `name` (as typed; `path` is it made absolute) is `proto`'s import path, its
+    file, or a directory above it."""
+    return name == proto.import_path or path == proto.source or path in proto.source.parents
 
 
 def _commands(plan: Plan) -> tuple[tuple[str, ...], ...]:

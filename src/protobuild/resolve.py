@@ -313,14 +313,9 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
     # cache's key is computed over the same files (cache.scan), never a different walk.
     found = cache.scan(str(spec.path), (".proto",), sources=True)
     paths = sorted(f"{spec.prefix}/{path}" if spec.prefix else path for path in found)
-    index = config.roots.index(spec)
-    for pattern in spec.exclude:
-        if not any(globs.match(pattern, path) for path in paths):
-            raise ConfigError(
-                f"roots[{index}].exclude: {pattern!r} matches no proto under this root; fix the "
-                "pattern (it matches import paths, the root's prefix included) or remove it",
-                locate(config, f"roots[{index}].exclude"),
-            )
+    key = f"roots[{config.roots.index(spec)}].exclude"
+    hint = " (it matches import paths, the root's prefix included)"
+    _reject_unmatched(spec.exclude, paths, config, key, "under this root", hint)
     return [path for path in paths if not spec.excludes(path)]
 
 
@@ -416,19 +411,25 @@ def _reject_unused_entries(
     paths = [proto.import_path for proto in files]
     for index, override in enumerate(config.overrides):
         key = f"overrides[{index}].files"
-        for pattern in override.files:
-            if not any(globs.match(pattern, path) for path in paths):
-                raise ConfigError(
-                    f"{key}: {pattern!r} matches no proto under the source roots; fix the "
-                    "pattern or remove it",
-                    locate(config, key),
-                )
+        _reject_unmatched(override.files, paths, config, key, "under the source roots")
     for proto, _module in config.packages:
         if proto not in modules:
             raise ConfigError(
                 f"packages: no proto here imports {proto!r}; fix its import path or remove "
                 "the entry",
                 locate(config, f'packages."{proto}"'),
+            )
+
+
+def _reject_unmatched(
+    patterns: Iterable[str], paths: list[str], config: Config, key: str, where: str, hint: str = ""
+) -> None:
+    """ConfigError at `key` for the first of `patterns` that matches none of `paths`."""
+    for pattern in patterns:
+        if not any(globs.match(pattern, path) for path in paths):
+            raise ConfigError(
+                f"{key}: {pattern!r} matches no proto {where}; fix the pattern{hint} or remove it",
+                locate(config, key),
             )
 
 

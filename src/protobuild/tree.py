@@ -77,6 +77,13 @@ class Changes(NamedTuple):
 OTHER_TREE_MARKERS = frozenset({"pyvenv.cfg", CONFIG_NAME})
 
 
+def is_skipped_dir(name: str) -> bool:
+    """Whether walks of roots and outputs stay out of the directory `name`: bytecode caches and
+    hidden directories (.git, .venv, protobuild's cache), where no module path goes and whose
+    files (the cache's lock among them) are not ours to read."""
+    return name == "__pycache__" or name.startswith(".")
+
+
 def compare(tree: OutputTree, prune: bool = True) -> Changes:
     """What writing `tree` would change on disk; with prune=False nothing is stale. The
     tree's kept files are neither read nor changed.
@@ -177,9 +184,7 @@ def generated_files(
     """
     base = str(root)
     for directory, subdirs, names in os.walk(base):
-        # Never hidden directories: nothing is generated there, and with the output at the
-        # project's top they hold .git and the cache (whose lock a read would release).
-        subdirs[:] = sorted(d for d in subdirs if d != "__pycache__" and not d.startswith("."))
+        subdirs[:] = sorted(d for d in subdirs if not is_skipped_dir(d))
         if directory != base and not OTHER_TREE_MARKERS.isdisjoint(names):
             subdirs.clear()  # its generated files are not ours to report or remove
             continue

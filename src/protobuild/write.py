@@ -113,14 +113,16 @@ def _make_dirs(directory: str) -> list[str]:
     while not os.path.exists(directory):
         missing.append(directory)
         directory = os.path.dirname(directory)
+    created = []
     for path in reversed(missing):
         try:
             os.mkdir(path)
         except FileExistsError:
-            missing.remove(path)  # made meanwhile by another process: not ours to remove
+            continue  # made meanwhile by another process: not ours to remove
         except OSError as exc:
             raise WriteError(f"cannot create directory: {exc.strerror}", Location(path)) from exc
-    return list(reversed(missing))
+        created.append(path)
+    return created
 
 
 def _remove(root: Path, path: str) -> None:
