@@ -73,6 +73,30 @@ def test_edit_rebuilds_every_importer(built: Path, run: Run, tmp_path: Path) -> 
     assert tree_bytes(built / "gen") == full_build_of(built, run, tmp_path)
 
 
+# Imports protoc reads that a simple `import "x";` pattern misses: an option-only import
+# (edition 2024) and a path split into adjacent literals.
+OPTIONS = (
+    'edition = "2024";\npackage o;\nimport "google/protobuf/descriptor.proto";\n'
+    "extend google.protobuf.MessageOptions { string table = 50002; }\n"
+)
+USES_OPTIONS = (
+    'edition = "2024";\npackage u;\nimport option "o/" "opts.proto";\n'
+    'message U { option (o.table) = "us"; string s = 1; }\n'
+)
+
+
+def test_edit_of_an_option_import_rebuilds_its_user(
+    project: Project, run: Run, tmp_path: Path
+) -> None:
+    options = {"proto/o/opts.proto": OPTIONS, "proto/u/u.proto": USES_OPTIONS}
+    root = project({"Protobuild.toml": CONFIG, **options, "proto/d/d.proto": proto("d")})
+    assert run("-q").code == 0
+    opts = root / "proto/o/opts.proto"
+    opts.write_text(OPTIONS.replace("50002", "50003"))
+    assert "2 changed" in run().err  # u.proto is rebuilt too
+    assert tree_bytes(root / "gen") == full_build_of(root, run, tmp_path)
+
+
 @pytest.mark.parametrize(
     "change",
     [

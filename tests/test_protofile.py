@@ -33,6 +33,10 @@ HEADER = 'syntax = "proto3";\npackage p;\n'
         ('option (x) = "import \\"a.proto\\";";\n', []),
         ('message M { string import = 1; }\nimport "a.proto";\n', [ProtoImport("a.proto", 2, 1)]),
         ("message important {}\n", []),
+        ('import "a/" "b.proto";\n', [ProtoImport("a/b.proto", 1, 1)]),
+        ("import 'a/' /* c */\n \"b.proto\";\n", [ProtoImport("a/b.proto", 1, 1)]),
+        ('import "a\\x2fb\\056proto";\n', [ProtoImport("a/b.proto", 1, 1)]),
+        ('import option "o.proto";\n', [ProtoImport("o.proto", 1, 1)]),
     ],
 )
 def test_imports(source: str, expected: list[ProtoImport]) -> None:
@@ -84,3 +88,24 @@ def test_agrees_with_protoc_on_every_googleapis_proto(tmp_path: Path) -> None:
         public = [n for n, i in enumerate(summary.imports) if i.public]
         assert public == list(descriptor.public_dependency), name
         assert summary.has_services is bool(descriptor.service), name
+
+
+def test_agrees_with_protoc_on_split_literals_and_option_imports(tmp_path: Path) -> None:
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o/opts.proto").write_text(
+        'edition = "2024";\npackage o;\nimport "google/protobuf/descriptor.proto";\n'
+        "extend google.protobuf.MessageOptions { string table = 50002; }\n"
+    )
+    (tmp_path / "o/m.proto").write_text('edition = "2024";\npackage o;\nmessage M {}\n')
+    source = (
+        'edition = "2024";\npackage u;\nimport "o/" /* joined */ "m.proto";\n'
+        'import option "o\\x2fopts.proto";\nmessage U { option (o.table) = "us"; o.M m = 1; }\n'
+    )
+    (tmp_path / "u.proto").write_text(source)
+    out = tmp_path / "set.binpb"
+    argv = ["protoc", f"-I{tmp_path}", f"-I{well_known_types_dir()}", f"--descriptor_set_out={out}"]
+    code, errors = run_protoc([*argv, "u.proto"])
+    assert code == 0, errors
+    (descriptor,) = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file
+    found = [i.path for i in summarize(source).imports]
+    assert found == [*descriptor.dependency, *descriptor.option_dependency]

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 # Comments and string literals, in one alternation so that a `//` inside a string is not a
 # comment and a quote inside a comment is not a string. No capturing group around the
 # alternatives: that lets the regex engine skip straight to the next '/', '"' or "'".
-_LEXEMES = re.compile(r"""//[^\n]*|/\*.*?\*/|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'""", re.DOTALL)
+_STRING = r"""(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')"""
+_LEXEMES = re.compile(rf"//[^\n]*|/\*.*?\*/|{_STRING}", re.DOTALL)
 _NOT_NEWLINE = re.compile(r"[^\n]")
 # Statements start with a keyword (a literal the engine searches for quickly); that the keyword
 # begins a statement (after `;`, `}` or nothing) is checked around each match.
-_IMPORT = re.compile(r"""import\s*(?:(public|weak)\s+)?("|')([^"'\n]*)\2\s*;""")
+# The path may be split into adjacent literals (`"a/" "b.proto"`), which protoc joins; edition
+# 2024's `import option` names a file whose options this one uses: a change there changes it.
+_IMPORT = re.compile(rf"import\s*(?:(public|weak|option)\s+)?((?:{_STRING}\s*)+);")
+_LITERAL = re.compile(_STRING)
 _SERVICE = re.compile(r"service\s+\w+\s*\{")
 _STATEMENT_ENDS = ("", ";", "}")
 
@@ -52,8 +56,20 @@ def _imports(text: str, masked: str) -> tuple[ProtoImport, ...]:
     for match in _IMPORT.finditer(masked):
         if _starts_statement(masked, match.start()):
             line, column = _position(text, match.start())
-            found.append(ProtoImport(match[3], line, column, match[1] == "public"))
+            path = "".join(_unquote(m[0]) for m in _LITERAL.finditer(match[2]))
+            found.append(ProtoImport(path, line, column, match[1] == "public"))
     return tuple(found)
+
+
+def _unquote(literal: str) -> str:
+    """The text of one string literal, its escapes (`\\x2f`, `\\057`, `\\"`) decoded."""
+    body = literal[1:-1]
+    if "\\" not in body:
+        return body
+    try:  # the escapes are C's, as in Python's unicode_escape; other characters pass as UTF-8
+        return body.encode("utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
+    except (UnicodeError, ValueError):
+        return body  # protoc rejects such a literal and says where
 
 
 def _starts_statement(masked: str, keyword_at: int) -> bool:
