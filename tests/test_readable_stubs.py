@@ -51,6 +51,9 @@ def generated(project: Callable[[dict[str, str]], Path], run: Run) -> Path:
         "Protobuild.toml": CONFIG,
         "proto/acme/common/types.proto": TYPES,
         "proto/acme/v1/thing.proto": THING,
+        # A top-level module of the same name as acme.common's: the stubs' `types_pb2.Money`
+        # must stay a reference to the module they import, not become this one.
+        "proto/types.proto": 'syntax = "proto3";\nmessage Top { string s = 1; }\n',
     }
     root = project(files)
     assert run("-q").code == 0
@@ -63,6 +66,7 @@ def test_imports_name_the_package_and_references_keep_their_names(generated: Pat
         text = (generated / "pkg/acme/v1" / stub).read_text()
         assert "from pkg.acme.common import types_pb2\n" in text
         assert "types_pb2.Money" in text
+        assert "pkg.types_pb2" not in text
         assert not re.search(r"^(from|import) acme\b", text, re.MULTILINE)
     # The proto's comment, now a docstring, is text: left as written.
     assert (

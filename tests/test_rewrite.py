@@ -45,7 +45,10 @@ RENAMES = {
             "from pkg.acme.common import types_pb2\n",
         ),
         ("# c\nx = (acme.v1.thing_pb2.Thing)", "# c\nx = (pkg.acme.v1.thing_pb2.Thing)"),
-        ("s = 'a\\\nb'; t = top_pb2.T\n", "s = 'a\\\nb'; t = pkg.top_pb2.T\n"),
+        (
+            "import top_pb2\ns = 'a\\\nb'; t = top_pb2.T\n",
+            "import pkg.top_pb2\ns = 'a\\\nb'; t = pkg.top_pb2.T\n",
+        ),
         ('x: "acme.v1.thing_pb2.Thing"\n', 'x: "acme.v1.thing_pb2.Thing"\n'),
         ('m = "top_pb2"\n', 'm = "pkg.top_pb2"\n'),
     ],
@@ -74,6 +77,17 @@ def test_renamed(before: str, after: str) -> None:
 )
 def test_left_alone(source: str) -> None:
     assert rewrite_modules(source, RENAMES) == source
+
+
+def test_a_bare_name_is_the_top_level_module_only_where_imported_as_such() -> None:
+    # readable_stubs: `types_pb2` is a proto package's module here, and also the name of a
+    # top-level module (a types.proto without a package) that this file does not import.
+    renames = {"types_pb2": "pkg.types_pb2", "a.v1.types_pb2": "pkg.a.v1.types_pb2"}
+    source = "from a.v1 import types_pb2\ndef t(self) -> types_pb2.T: ...\n"
+    assert rewrite_modules(source, renames) == "from pkg.a.v1 " + source.removeprefix("from a.v1 ")
+    plain = "import types_pb2, os\ndef t(self) -> types_pb2.T: ...\n"
+    expected = "import pkg.types_pb2\nimport os\ndef t(self) -> pkg.types_pb2.T: ...\n"
+    assert rewrite_modules(plain, renames) == expected
 
 
 def test_no_renames_is_identity() -> None:

@@ -41,6 +41,7 @@ _LEXER = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+_IMPORT_LINE = re.compile(r"^[ \t]*import[ \t]+([^\n#;]*)", re.MULTILINE)
 _CHAIN_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_."
 
 # What the last characters of a module name string (before its closing quote) can be.
@@ -101,6 +102,7 @@ def _rewrite(text: str, renames: Mapping[str, str], last: int) -> str:
     """`text` with modules renamed in the tokens that start before `last`."""
     pieces: list[str] = []
     done = 0  # text[:done] is in pieces
+    plain: frozenset[str] | None = None  # found when first needed: most files never need it
     for match in _LEXER.finditer(text):
         start, end = match.span()
         if start >= last:
@@ -110,6 +112,10 @@ def _rewrite(text: str, renames: Mapping[str, str], last: int) -> str:
             continue  # the common case, kept cheap: a comment, or a string naming no module
         if kind == "_":
             start = _chain_start(text, start, done)
+            if "." not in text[start:end]:
+                plain = _plainly_imported(text) if plain is None else plain
+                if text[start:end] not in plain:
+                    continue
         elif kind == "\n":
             start += 1  # the newline before the statement stays
         replacement = _replacement(text, kind, start, end, renames)
@@ -118,6 +124,19 @@ def _rewrite(text: str, renames: Mapping[str, str], last: int) -> str:
             done = end
     pieces.append(text[done:])
     return "".join(pieces)
+
+
+def _plainly_imported(text: str) -> frozenset[str]:
+    """The modules `text` imports without an alias (`import types_pb2`).
+
+    Only through such an import does a bare `types_pb2.X` name the top-level module: after
+    `from acme.v1 import types_pb2` the same name is another module, not to be renamed.
+    """
+    names: set[str] = set()
+    for match in _IMPORT_LINE.finditer(text):
+        words = match[1].replace(",", " , ").split()
+        names.update(name for name, alias in _parse_names(words) if alias is None)
+    return frozenset(names)
 
 
 def _chain_start(text: str, end_of_module: int, floor: int) -> int:
