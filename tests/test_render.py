@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import grpc_tools
@@ -21,6 +21,7 @@ from google.protobuf import descriptor_pb2
 from protobuild.errors import TemplateError
 from protobuild.render import render_services, template_digest
 from protobuild.toolchain import stock_template_dir
+from tests.conftest import MINIMAL_CONFIG, Run
 
 RENDER = Path(__file__).parent / "render"
 PROTOS = RENDER / "protos"
@@ -309,3 +310,43 @@ def test_examples_in_the_templates_doc_render(
     overview = rendered["acme/echo/v1/SERVICES.md"]
     assert "## HTTPStatus (deprecated)\n" in overview
     assert "- `List` (unary_stream): trailing comment of List\n" in overview
+
+
+@pytest.mark.parametrize(
+    ("messages", "rpc", "named"),
+    [
+        ("message None {}", "Get(None) returns (None)", "'None' is a Python keyword"),
+        ("message lambda {}", "Get(lambda) returns (lambda)", "'lambda' is a Python keyword"),
+        ("message __Secret {}", "Get(__Secret) returns (__Secret)", "'__Secret' is mangled"),
+        (
+            "message Outer { message await {} }",
+            "Get(Outer) returns (Outer.await)",
+            "p.Outer.await, which generated Python cannot name ('await'",
+        ),
+    ],
+)
+def test_a_message_python_cannot_name_is_an_error_not_broken_code(
+    project: Callable[[dict[str, str]], Path], run: Run, messages: str, rpc: str, named: str
+) -> None:
+    proto = f'syntax = "proto3";\npackage p;\n{messages}\nservice S {{ rpc {rpc}; }}\n'
+    project({"Protobuild.toml": MINIMAL_CONFIG + "services = {}\n", "proto/p/m.proto": proto})
+    result = run()
+    assert result.code == 3
+    assert named in result.err
+    assert "p/m.proto: an rpc uses message" in result.err
+    assert "[[overrides]]" in result.err
+
+
+def test_a_dunder_message_name_is_not_mangled_and_renders(
+    project: Callable[[dict[str, str]], Path], run: Run
+) -> None:
+    proto = 'syntax = "proto3";\npackage p;\nmessage __M__ {}\n'
+    proto += "service S { rpc Get(__M__) returns (__M__); }\n"
+    root = project(
+        {"Protobuild.toml": MINIMAL_CONFIG + "services = {}\n", "proto/p/m.proto": proto}
+    )
+    assert run("-q").code == 0
+    client = "import grpc\nfrom pkg.p import m_services\n"
+    client += "m_services.SClient(grpc.insecure_channel('x:1'))\n"
+    done = subprocess.run([sys.executable, "-c", client], cwd=root / "gen", capture_output=True)
+    assert done.returncode == 0, done.stderr

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2
 
-from protobuild.errors import InternalError
+from protobuild.errors import InternalError, TemplateError
 
 # Module-level names of the stock templates; a model name never takes one of them.
 STOCK_NAMES = frozenset(
@@ -467,6 +467,7 @@ class _UnitBuilder:
 
     def message(self, type_name: str) -> MessageRef:
         proto, local = self.index.message(type_name)
+        _check_nameable(type_name.lstrip("."), proto, local)
         module = _module_of(self.modules, proto)
         return MessageRef(
             name=local,
@@ -482,3 +483,19 @@ class _UnitBuilder:
             name += "_"
         self.used.add(name)
         return name
+
+
+def _check_nameable(full_name: str, proto: str, local: str) -> None:
+    """Raise TemplateError when Python code cannot spell `module.local` for a message.
+
+    protoc's classes are reachable only through getattr then (`m_pb2.None` does not parse;
+    `m_pb2.__Secret` inside a class body is mangled into `m_pb2._Client__Secret`).
+    """
+    for part in local.split("."):
+        if keyword.iskeyword(part) or (part.startswith("__") and not part.endswith("__")):
+            why = "a Python keyword" if keyword.iskeyword(part) else "mangled inside classes"
+            raise TemplateError(
+                f"{proto}: an rpc uses message {full_name}, which generated Python cannot name "
+                f"({part!r} is {why}); rename the message, or give {proto} generators without "
+                "services in an [[overrides]] entry"
+            )
