@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from protobuild.compile import run_protoc
+from tests.conftest import MINIMAL_CONFIG, Run
 
 
 def test_more_errors_than_a_pipe_holds_are_all_captured(tmp_path: Path) -> None:
@@ -32,3 +36,40 @@ def test_stderr_is_restored_after_a_capture(tmp_path: Path) -> None:
     after = os.fstat(2)
     assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
     sys.stderr.write("")  # Python's own stderr still works
+
+
+GRPC_ONLY = MINIMAL_CONFIG.replace("mypy = {}\nmypy_grpc = {}\n", "")
+
+
+@pytest.mark.parametrize(
+    ("service", "reason"),
+    [
+        ("rpc async(M) returns (M);", "invalid syntax"),
+        ('// Say """hi""" twice.\nrpc Get(M) returns (M);', "invalid syntax"),
+        ('// Ends with """\nrpc Get(M) returns (M);', "unterminated triple-quoted string"),
+    ],
+    ids=["keyword-rpc", "quotes-inside", "quotes-at-the-end"],
+)
+def test_grpc_module_that_is_not_python_is_an_error(
+    project: Callable[[dict[str, str]], Path], run: Run, service: str, reason: str
+) -> None:
+    # grpc's generator copies rpc names and comments into Python as they are.
+    proto = f'syntax = "proto3";\npackage p;\nmessage M {{}}\nservice S {{\n{service}\n}}\n'
+    project({"Protobuild.toml": GRPC_ONLY, "proto/p/m.proto": proto})
+    result = run()
+    assert result.code == 3
+    assert result.err.startswith(
+        "protobuild: error: proto/p/m.proto: grpc's generator wrote p/m_pb2_grpc.py, which is "
+        f"not valid Python ({reason}"
+    )
+    assert not Path("gen").exists()
+
+
+def test_quotes_grpc_writes_correctly_are_not_an_error(
+    project: Callable[[dict[str, str]], Path], run: Run
+) -> None:
+    comment = "// A \"quoted\" word, '''single''' triples and \"\" pairs."
+    service = f"service S {{\n{comment}\nrpc Get(M) returns (M);\n}}\n"
+    proto = f'syntax = "proto3";\npackage p;\nmessage M {{}}\n{service}'
+    project({"Protobuild.toml": GRPC_ONLY, "proto/p/m.proto": proto})
+    assert run("-q").code == 0

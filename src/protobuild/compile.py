@@ -9,8 +9,10 @@ rewritten later, by the layout stage.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import functools
+import keyword
 import os
 import re
 import tempfile
@@ -141,7 +143,63 @@ def _run_protoc(
                 p for p in group if name not in SERVICE_ONLY or p.import_path in with_services
             ]
             outputs += _read_zip(out / f"{name}.zip", name, wanted)
+    _check_grpc_modules(outputs, _keyword_rpcs(descriptors), group)
     return outputs, serialized
+
+
+def _keyword_rpcs(fds: descriptor_pb2.FileDescriptorSet) -> set[str]:
+    """The files with an rpc named like a Python keyword (`rpc async`)."""
+    return {
+        proto.name
+        for proto in fds.file
+        for service in proto.service
+        if any(keyword.iskeyword(method.name) for method in service.method)
+    }
+
+
+def _check_grpc_modules(
+    outputs: Sequence[GeneratedFile], suspects: set[str], group: Sequence[ProtoFile]
+) -> None:
+    """Raise CompileError for a gRPC module that is not valid Python.
+
+    grpc's generator writes rpc names and comments as they are: `rpc async` becomes
+    `self.async = ...`, and a `\"\"\"` in a comment ends its docstring early. Parsing every
+    module would cost a third of a build, so only the files where that can happen are parsed:
+    a keyword rpc, or triple quotes where grpc's own docstrings never put them.
+    """
+    for out in outputs:
+        if out.generator != "grpc":
+            continue
+        if out.proto in suspects or _stray_quotes(out.content):
+            try:
+                compile(out.content, out.path, "exec", ast.PyCF_ONLY_AST)
+            except SyntaxError as exc:
+                raise _invalid_grpc_module(out, exc, group) from exc
+
+
+def _stray_quotes(content: bytes) -> bool:
+    """Whether `content` has triple quotes where grpc's docstrings never put them (they open
+    after indentation and close at the end of a line), or an odd number of them."""
+    if content.count(b'"""') % 2:
+        return True
+    position = content.find(b'"""')
+    while position >= 0:
+        opens = not content[content.rfind(b"\n", 0, position) + 1 : position].strip()
+        if not opens and content[position + 3 : position + 4] not in (b"\n", b""):
+            return True
+        position = content.find(b'"""', position + 3)
+    return False
+
+
+def _invalid_grpc_module(
+    out: GeneratedFile, error: SyntaxError, group: Sequence[ProtoFile]
+) -> CompileError:
+    source = next(p.source for p in group if p.import_path == out.proto)
+    return CompileError(
+        f"{shown(source)}: grpc's generator wrote {out.path}, which is not valid Python "
+        f"({error.msg}, its line {error.lineno}): rename an rpc named like a Python keyword or "
+        'take """ out of its comment, or leave grpc out for this file in an [[overrides]] entry'
+    )
 
 
 def _read_zip(archive: Path, generator: str, group: Sequence[ProtoFile]) -> list[GeneratedFile]:
