@@ -109,6 +109,22 @@ def test_stale_outputs_and_empty_packages_are_removed(current: Path, run: Run) -
     assert run("check").code == 0
 
 
+def test_files_a_killed_run_staged_are_stale_and_removed(current: Path, run: Run) -> None:
+    # A run killed while staging leaves its temporary files: empty, or part of a module.
+    package = current / "gen/pkg/acme/v1"
+    empty = package / ".thing_pb2.py.protobuild-4242"
+    empty.touch()
+    partial = package / ".extra_pb2.pyi.protobuild-77"
+    partial.write_bytes((package / "extra_pb2.pyi").read_bytes()[:100])
+    result = run("check")
+    assert result.code == 1
+    assert "acme/v1/.thing_pb2.py.protobuild-4242" in result.out + result.err
+    assert run("-q").code == 0
+    assert not empty.exists()
+    assert not partial.exists()
+    assert run("check").code == 0
+
+
 def test_files_protobuild_did_not_write_are_left_alone(current: Path, run: Run) -> None:
     mine = current / "gen/pkg/acme/v1/helpers.py"
     mine.write_text("VALUE = 1\n")

@@ -109,3 +109,21 @@ def test_ctrl_c_during_renames_is_delivered_after_them(
     assert len(renamed) == len(names)
     assert tree_bytes(tmp_path) == {n: n.encode() for n in names}
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_while_a_file_is_staged_leaves_no_staged_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = [f"pkg/m{j}.py" for j in range(4)]
+    tree = OutputTree(tmp_path, tuple(OutputFile(n, n.encode()) for n in names))
+    real_write = os.write
+
+    def write_then_interrupt(handle: int, data: memoryview) -> int:
+        if data.tobytes() == b"pkg/m2.py":  # the file exists, its bytes are not written yet
+            signal.raise_signal(signal.SIGINT)
+        return real_write(handle, data)
+
+    monkeypatch.setattr(os, "write", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write.apply(tree, Changes(tmp_path, added=tuple(names)))
+    assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,7 @@ else, and is never overwritten.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
@@ -75,6 +76,12 @@ class Changes(NamedTuple):
 # else: a virtual environment, whose protos and generated modules are other projects' copies,
 # or another protobuild project (its own config).
 OTHER_TREE_MARKERS = frozenset({"pyvenv.cfg", CONFIG_NAME})
+
+
+# What write stages next to a destination (`.thing_pb2.py.protobuild-PID`). Runs hold the
+# project's lock, so one found by a walk was left by a run that was killed: stale, whatever
+# it holds (often nothing yet).
+_STAGED = re.compile(r"\..+\.protobuild-\d+\Z")
 
 
 def is_skipped_dir(name: str) -> bool:
@@ -195,7 +202,7 @@ def generated_files(
             if path in skipped:
                 continue
             content = _read(os.path.join(directory, name))
-            if content is not None and toolchain.is_generated(content):
+            if content is not None and (toolchain.is_generated(content) or _STAGED.match(name)):
                 yield path, content
 
 

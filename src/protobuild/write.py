@@ -78,8 +78,8 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str
                 present.add(directory)
             # A name of our own next to the destination: same file system, atomic rename.
             temporary = os.path.join(directory, f".{name}{suffix}")
+            staged.append((temporary, destination))  # first: Ctrl-C may come inside _stage
             _stage(temporary, destination, content)
-            staged.append((temporary, destination))
         yield staged
     except BaseException:
         for temporary, _ in staged:
