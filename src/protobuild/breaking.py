@@ -75,7 +75,7 @@ def load_descriptor_set(path: Path) -> descriptor_pb2.FileDescriptorSet:
     Binary is tried first and accepted only if it looks like a set (every file named, nothing
     unknown at the top), so that text is never misread as binary. Files a buf image marks as
     imports are left out: they are not part of the API it describes. Raises BreakingError naming
-    the file when it cannot be read or is neither format.
+    the file when it cannot be read, is neither format, or holds no file.
     """
     try:
         data = path.read_bytes()
@@ -85,6 +85,9 @@ def load_descriptor_set(path: Path) -> descriptor_pb2.FileDescriptorSet:
     if fds is None:
         fds = _from_text(data, path)
     kept = [proto for proto in fds.file if not _buf_import(proto)]
+    if not kept:  # empty, truncated, or a Git LFS pointer: comparing would pass everything
+        message = "holds no proto file to compare against; is it the snapshot you meant?"
+        raise BreakingError(message, Location(path))
     return descriptor_pb2.FileDescriptorSet(file=kept)
 
 

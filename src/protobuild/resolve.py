@@ -412,12 +412,31 @@ def _reject_unused_entries(
     for index, override in enumerate(config.overrides):
         key = f"overrides[{index}].files"
         _reject_unmatched(override.files, paths, config, key, "under the source roots")
+    _reject_empty_snapshots(config, files)
     for proto, _module in config.packages:
         if proto not in modules:
             raise ConfigError(
                 f"packages: no proto here imports {proto!r}; fix its import path or remove "
                 "the entry",
                 locate(config, f'packages."{proto}"'),
+            )
+
+
+def _reject_empty_snapshots(config: Config, files: Iterable[ProtoFile]) -> None:
+    """A [[descriptors]] prefix under which there is no proto would write an empty snapshot
+    over the API it recorded (and `breaking` against that passes everything)."""
+    from protobuild.descriptors import under  # only here: it imports protobuf's text_format
+
+    files = list(files)
+    paths = {proto.import_path for proto in files}
+    paths.update(item.path for proto in files for item in proto.imports)
+    for index, entry in enumerate(config.snapshots):
+        if not any(under(path, entry.prefix) for path in paths):
+            key = f"descriptors[{index}].prefix"
+            raise ConfigError(
+                f"{key}: no proto has an import path under {entry.prefix!r}; a prefix is a "
+                'path such as "acme/v1", not a package name such as "acme.v1"',
+                locate(config, key),
             )
 
 
