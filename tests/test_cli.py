@@ -257,6 +257,20 @@ def test_shadowed_import_path(project: Project, run: Run) -> None:
     assert "and roots[1]" in message
 
 
+def test_nested_roots_are_an_error_unless_one_excludes_the_other(
+    project: Project, run: Run
+) -> None:
+    nested = '[[roots]]\npath = "proto/acme"\n\n[generators]'
+    config = MINIMAL_CONFIG.replace("[generators]", nested)
+    root = project({"Protobuild.toml": config, "proto/acme/v1/m.proto": 'syntax = "proto3";\n'})
+    message = fails(run, 2)
+    assert message.startswith("Protobuild.toml:7:1: roots[1]: proto/acme/v1/m.proto is also under")
+    assert "as acme/v1/m.proto there and v1/m.proto here" in message
+    excluded = config.replace('path = "proto"\n', 'path = "proto"\nexclude = ["acme/**"]\n')
+    (root / "Protobuild.toml").write_text(excluded)
+    assert run("-q").code == 0
+
+
 def test_source_shadowing_a_well_known_type(project: Project, run: Run) -> None:
     project(
         {

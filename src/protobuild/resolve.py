@@ -18,7 +18,7 @@ from pathlib import Path
 
 from protobuild import cache, globs
 from protobuild.config import Config, Generator, SourceRoot, is_python_package, locate
-from protobuild.errors import ConfigError, InternalError, Location, ResolveError
+from protobuild.errors import ConfigError, InternalError, Location, ResolveError, shown
 from protobuild.protofile import ProtoImport, ProtoSummary, summarize
 
 SOURCE, BEFORE, DISTRIBUTION, AFTER, WELL_KNOWN = (
@@ -146,12 +146,18 @@ class _Resolver:
 
     def _source_files(self) -> dict[str, tuple[IncludeRoot, SourceRoot]]:
         found: dict[str, tuple[IncludeRoot, SourceRoot]] = {}
+        # With nested roots one file gets two import paths, and protoc defines it twice.
+        by_file: dict[str, tuple[str, IncludeRoot]] | None = (
+            {} if len(self.config.roots) > 1 else None
+        )
         for index, spec in enumerate(self.config.roots):
             root = IncludeRoot(spec.path, SOURCE, spec.prefix, f"roots[{index}]")
             for import_path in _walk(spec, self.config):
                 if import_path in found:
                     raise _shadowed(import_path, found[import_path][0], root)
                 found[import_path] = (root, spec)
+                if by_file is not None:
+                    _reject_second_import_path(by_file, import_path, root, self.config)
         return found
 
     def _distributions(self) -> dict[str, tuple[IncludeRoot, dict[str, str]]]:
@@ -355,6 +361,23 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ResolveError(f"cannot read proto: {exc}", Location(path)) from exc
+
+
+def _reject_second_import_path(
+    by_file: dict[str, tuple[str, IncludeRoot]], import_path: str, root: IncludeRoot, config: Config
+) -> None:
+    """Record the file at `import_path` under `root`; ConfigError if an earlier root holds it."""
+    source = os.path.abspath(root.path / import_path.removeprefix(root.prefix).lstrip("/"))
+    if source not in by_file:
+        by_file[source] = (import_path, root)
+        return
+    first_path, first = by_file[source]
+    raise ConfigError(
+        f"{root.label}: {shown(source)} is also under {first.label}, as {first_path} there and "
+        f"{import_path} here; roots must not overlap: add an exclude to {first.label} or "
+        "remove one root",
+        locate(config, root.label),
+    )
 
 
 def _shadowed(import_path: str, first: IncludeRoot, second: IncludeRoot) -> ResolveError:
