@@ -83,7 +83,7 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str
         yield staged
     except BaseException:
         for temporary, _ in staged:
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # the last may not exist, nor its directory
                 os.unlink(temporary)
         for directory in reversed(created):
             with contextlib.suppress(OSError):
