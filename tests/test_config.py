@@ -172,3 +172,19 @@ def test_annotated_example_is_valid() -> None:
     assert [g.name for g in cfg.generators] == ["grpc", "mypy", "mypy_grpc", "python", "services"]
     assert cfg.roots[1].python_package == "containerd"
     assert cfg.roots[0].exclude == ("**/*_test.proto",)
+
+
+def test_a_templates_option_must_name_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "file.j2").write_text("")
+    path = tmp_path / "Protobuild.toml"
+    ok = parse(BASE + '[generators]\nservices = { templates = "tpl" }\n', path)
+    assert ok.generators[0].option("templates", None) == str(tmp_path / "tpl")
+    for wrong in ("nope", "file.j2"):
+        with pytest.raises(ConfigError) as caught:
+            parse(BASE + f'[generators]\nservices = {{ templates = "{wrong}" }}\n', path)
+        assert str(caught.value) == (
+            f"{path}:8:14: generators.services.templates: {wrong!r} is not a directory (paths "
+            "are relative to the config file); fix the path, or drop the option for the stock "
+            "templates"
+        )

@@ -326,8 +326,19 @@ class _Decoder:
         if flavour not in GRPC_FLAVOURS:
             raise self.error(f"{key}.flavour: {flavour!r} is not one of {list(GRPC_FLAVOURS)}", key)
         if "templates" in options:
-            options = {**options, "templates": str(self._dir(options["templates"]))}
+            options = {**options, "templates": str(self._template_dir(options, key))}
         return Generator(name, tuple(sorted(options.items())))
+
+    def _template_dir(self, options: dict[str, Any], key: str) -> Path:
+        directory = self._dir(options["templates"])
+        if not directory.is_dir():
+            raise self.error(
+                f"{key}.templates: {options['templates']!r} is not a directory (paths are "
+                "relative to the config file); fix the path, or drop the option for the stock "
+                "templates",
+                f"{key}.templates",
+            )
+        return directory
 
     def _overrides(self, data: dict[str, Any]) -> tuple[Override, ...]:
         found = []
