@@ -179,7 +179,7 @@ def test_a_templates_option_must_name_a_directory(tmp_path: Path) -> None:
     (tmp_path / "file.j2").write_text("")
     path = tmp_path / "Protobuild.toml"
     ok = parse(BASE + '[generators]\nservices = { templates = "tpl" }\n', path)
-    assert ok.generators[0].option("templates", None) == str(tmp_path / "tpl")
+    assert ok.generators[0].option("templates", "") == str(tmp_path / "tpl")
     for wrong in ("nope", "file.j2"):
         with pytest.raises(ConfigError) as caught:
             parse(BASE + f'[generators]\nservices = {{ templates = "{wrong}" }}\n', path)
