@@ -188,3 +188,21 @@ def test_a_templates_option_must_name_a_directory(tmp_path: Path) -> None:
             "are relative to the config file); fix the path, or drop the option for the stock "
             "templates"
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (BASE.replace('dir = "gen"', 'dir = "~/gen"'), "3:1: output.dir: '~/gen'"),
+        (
+            BASE.replace('path = "proto"', 'path = "~user/proto"'),
+            "6:1: roots[0].path: '~user/proto'",
+        ),
+        (BASE + '[includes]\nbefore = ["~/protos"]\n', "8:1: includes.before: '~/protos'"),
+    ],
+)
+def test_a_path_starting_with_a_tilde_is_an_error(text: str, where: str) -> None:
+    assert error(text) == (
+        f"/p/Protobuild.toml:{where} starts with '~', which is not expanded: paths are relative "
+        "to the config file; write the path from there"
+    )

@@ -267,7 +267,7 @@ class _Decoder:
                 "output.init_files",
             )
         return Output(
-            dir=self._dir(self._string(table, "output.dir", required=True)),
+            dir=self._dir(self._string(table, "output.dir", required=True), "output.dir"),
             package=package,
             init_files=init_files,
             py_typed=self._bool(table, "output.py_typed", default=True),
@@ -293,7 +293,7 @@ class _Decoder:
                     f"{key}.python_package: {python_package!r} is not a dotted Python name", key
                 )
         return SourceRoot(
-            self._dir(self._string(entry, f"{key}.path", required=True)),
+            self._dir(self._string(entry, f"{key}.path", required=True), f"{key}.path"),
             prefix,
             python_package,
             self._strings(entry, f"{key}.exclude"),
@@ -330,7 +330,7 @@ class _Decoder:
         return Generator(name, tuple(sorted(options.items())))
 
     def _template_dir(self, options: dict[str, Any], key: str) -> Path:
-        directory = self._dir(options["templates"])
+        directory = self._dir(options["templates"], f"{key}.templates")
         if not directory.is_dir():
             raise self.error(
                 f"{key}.templates: {options['templates']!r} is not a directory (paths are "
@@ -364,7 +364,9 @@ class _Decoder:
             found.append(
                 Snapshot(
                     prefix=self._string(entry, f"{key}.prefix").strip("/"),
-                    target=self._dir(self._string(entry, f"{key}.target", required=True)),
+                    target=self._dir(
+                        self._string(entry, f"{key}.target", required=True), f"{key}.target"
+                    ),
                     exclude=self._strings(entry, f"{key}.exclude"),
                     source_info=self._bool(entry, f"{key}.source_info", default=False),
                 )
@@ -472,9 +474,15 @@ class _Decoder:
         return tuple(value)
 
     def _dirs(self, table: dict[str, Any], key: str) -> tuple[Path, ...]:
-        return tuple(self._dir(value) for value in self._strings(table, key))
+        return tuple(self._dir(value, key) for value in self._strings(table, key))
 
-    def _dir(self, value: str) -> Path:
+    def _dir(self, value: str, key: str) -> Path:
+        if value.startswith("~"):  # a shell would expand it; TOML does not, nor do we
+            raise self.error(
+                f"{key}: {value!r} starts with '~', which is not expanded: paths are relative to "
+                "the config file; write the path from there",
+                key,
+            )
         # Normalise without resolving symlinks, so that messages show the user's own paths.
         return Path(_normpath(self.base / value))
 
