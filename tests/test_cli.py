@@ -217,6 +217,8 @@ def test_missing_source_root(thing: Path, run: Run, generated: dict[str, bytes])
     assert message.startswith("Protobuild.toml:6:1: source root ")
     assert "protos does not exist" in message
     assert tree_bytes(thing / "gen") == generated
+    (thing / "protos").write_text("a file where the root should be\n")
+    assert "protos is a file, not a directory; fix [[roots]] path" in fails(run, 2)
 
 
 def test_import_resolving_nowhere_suggests_the_distribution(thing: Path, run: Run) -> None:

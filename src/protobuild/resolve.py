@@ -311,8 +311,9 @@ def well_known_types_dir() -> Path:
 
 def _walk(spec: SourceRoot, config: Config) -> list[str]:
     if not spec.path.is_dir():
+        what = "is a file, not a directory" if spec.path.exists() else "does not exist"
         raise ResolveError(
-            f"source root {spec.path} does not exist; fix [[roots]] path (relative to this file)",
+            f"source root {spec.path} {what}; fix [[roots]] path (relative to this file)",
             locate(config, f"roots[{config.roots.index(spec)}].path"),
         )
     # Strings, not Path.rglob: pathlib's objects were half of resolving a large tree. The
