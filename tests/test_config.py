@@ -206,3 +206,10 @@ def test_a_path_starting_with_a_tilde_is_an_error(text: str, where: str) -> None
         f"/p/Protobuild.toml:{where} starts with '~', which is not expanded: paths are relative "
         "to the config file; write the path from there"
     )
+
+
+def test_an_empty_roots_array_points_at_its_line() -> None:
+    text = 'version = 1\nroots = []\n[output]\ndir = "gen"\npackage = "pkg"\n'
+    assert error(text) == (
+        "/p/Protobuild.toml:2:1: roots is required: add at least one [[roots]] with path = ..."
+    )

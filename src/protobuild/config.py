@@ -277,7 +277,8 @@ class _Decoder:
     def _roots(self, data: dict[str, Any]) -> tuple[SourceRoot, ...]:
         entries = self._array_of_tables(data, "roots")
         if not entries:
-            raise self.error("roots is required: add at least one [[roots]] with path = ...", "")
+            where = "roots" if "roots" in data else ""  # `roots = []` has a line; absence none
+            raise self.error("roots is required: add at least one [[roots]] with path = ...", where)
         return tuple(self._root(entry, f"roots[{i}]") for i, entry in enumerate(entries))
 
     def _root(self, entry: dict[str, Any], key: str) -> SourceRoot:
