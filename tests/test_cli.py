@@ -111,9 +111,10 @@ def test_config_found_relative_to_file_not_cwd(
 
 
 def test_dry_run_prints_protoc_argv_and_writes_nothing(thing: Path, run: Run) -> None:
-    result = run("--dry-run")
+    result = run("--dry-run", "-q")
     assert result.code == 0
-    lines = result.err.splitlines()
+    assert result.err == ""
+    lines = result.out.splitlines()
     assert lines[0].startswith("protoc -I")
     assert f"-I{thing / 'proto'}" in lines[0]
     assert "--grpc_python_out=OUT/grpc.zip --python_out=OUT/python.zip" in lines[0]

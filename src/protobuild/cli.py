@@ -113,8 +113,9 @@ def _run(args: Arguments, out: TextIO, err: TextIO) -> int:
         (out if stale else err if not args.quiet else _Null()).write(text)
         return EXIT_STALE if stale else EXIT_OK
     text = commands.generate(args.config, args.paths, args.dry_run, waiting)
-    if not args.quiet or args.dry_run:
-        err.write(text)
+    # What a dry run prints is its result (for a pipe or a file), even with -q; a real run's
+    # summary is progress.
+    (out if args.dry_run else _Null() if args.quiet else err).write(text)
     return EXIT_OK
 
 
