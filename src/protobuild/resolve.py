@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -42,6 +42,10 @@ class IncludeRoot:
     def protoc_flag(self) -> str:
         mapped = f"{self.prefix}={self.path}" if self.prefix else str(self.path)
         return f"-I{mapped}"
+
+    def file_for(self, import_path: str) -> Path:
+        """Where the file at `import_path` (under this root's prefix) is on disk."""
+        return self.path / import_path.removeprefix(self.prefix).lstrip("/")
 
     def describe(self) -> str:
         name = f"{self.label} " if self.label else ""
@@ -146,18 +150,14 @@ class _Resolver:
 
     def _source_files(self) -> dict[str, tuple[IncludeRoot, SourceRoot]]:
         found: dict[str, tuple[IncludeRoot, SourceRoot]] = {}
-        # With nested roots one file gets two import paths, and protoc defines it twice.
-        by_file: dict[str, tuple[str, IncludeRoot]] | None = (
-            {} if len(self.config.roots) > 1 else None
-        )
         for index, spec in enumerate(self.config.roots):
             root = IncludeRoot(spec.path, SOURCE, spec.prefix, f"roots[{index}]")
             for import_path in _walk(spec, self.config):
                 if import_path in found:
                     raise _shadowed(import_path, found[import_path][0], root)
                 found[import_path] = (root, spec)
-                if by_file is not None:
-                    _reject_second_import_path(by_file, import_path, root, self.config)
+        if len(self.config.roots) > 1:
+            _reject_overlapping_roots(found, self.config)
         return found
 
     def _distributions(self) -> dict[str, tuple[IncludeRoot, dict[str, str]]]:
@@ -206,7 +206,7 @@ class _Resolver:
         external: dict[str, str],
     ) -> ProtoFile:
         spec = sources[import_path][1]
-        source = spec.path / import_path.removeprefix(spec.prefix).lstrip("/")
+        source = root.file_for(import_path)
         self._reject_shadowing_include(import_path, root, includes)
         imports = []
         summary = self.known.get(import_path) or summarize(_read(source))
@@ -364,28 +364,31 @@ def _read(path: Path) -> str:
         raise ResolveError(f"cannot read proto: {exc}", Location(path)) from exc
 
 
-def _reject_second_import_path(
-    by_file: dict[str, tuple[str, IncludeRoot]], import_path: str, root: IncludeRoot, config: Config
+def _reject_overlapping_roots(
+    found: Mapping[str, tuple[IncludeRoot, SourceRoot]], config: Config
 ) -> None:
-    """Record the file at `import_path` under `root`; ConfigError if an earlier root holds it."""
-    source = os.path.abspath(root.path / import_path.removeprefix(root.prefix).lstrip("/"))
-    if source not in by_file:
-        by_file[source] = (import_path, root)
-        return
-    first_path, first = by_file[source]
-    raise ConfigError(
-        f"{root.label}: {shown(source)} is also under {first.label}, as {first_path} there and "
-        f"{import_path} here; roots must not overlap: add an exclude to {first.label} or "
-        "remove one root",
-        locate(config, root.label),
-    )
+    """ConfigError when one file is under two roots (nested ones): it would have two import
+    paths, and protoc would define its contents twice."""
+    first: dict[str, tuple[str, IncludeRoot]] = {}  # file on disk -> its first import path
+    for import_path, (root, _spec) in found.items():
+        source = os.path.abspath(root.file_for(import_path))
+        if source not in first:
+            first[source] = (import_path, root)
+            continue
+        first_path, first_root = first[source]
+        raise ConfigError(
+            f"{root.label}: {shown(source)} is also under {first_root.label}, as {first_path} "
+            f"there and {import_path} here; roots must not overlap: add an exclude to "
+            f"{first_root.label} or remove one root",
+            locate(config, root.label),
+        )
 
 
 def _shadowed(import_path: str, first: IncludeRoot, second: IncludeRoot) -> ResolveError:
     return ResolveError(
         f"{import_path} is found under two roots, {first.describe()} and {second.describe()}; "
         "remove one copy or give one root a different prefix",
-        Location(second.path / import_path.removeprefix(second.prefix).lstrip("/")),
+        Location(second.file_for(import_path)),
     )
 
 
@@ -428,7 +431,7 @@ def _distribution_shipping(path: str) -> str | None:
 
 
 def _reject_unused_entries(
-    config: Config, files: Iterable[ProtoFile], modules: Mapping[str, str]
+    config: Config, files: Sequence[ProtoFile], modules: Mapping[str, str]
 ) -> None:
     """An override pattern that matches no source proto, or a [packages] entry for a proto
     nothing imports, is a typo or a leftover that would otherwise be ignored without a word."""
@@ -446,12 +449,11 @@ def _reject_unused_entries(
             )
 
 
-def _reject_empty_snapshots(config: Config, files: Iterable[ProtoFile]) -> None:
+def _reject_empty_snapshots(config: Config, files: Sequence[ProtoFile]) -> None:
     """A [[descriptors]] prefix under which there is no proto would write an empty snapshot
     over the API it recorded (and `breaking` against that passes everything)."""
     from protobuild.descriptors import under  # only here: it imports protobuf's text_format
 
-    files = list(files)
     paths = {proto.import_path for proto in files}
     paths.update(item.path for proto in files for item in proto.imports)
     for index, entry in enumerate(config.snapshots):

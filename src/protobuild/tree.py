@@ -84,6 +84,11 @@ OTHER_TREE_MARKERS = frozenset({"pyvenv.cfg", CONFIG_NAME})
 _STAGED = re.compile(r"\..+\.protobuild-\d+\Z")
 
 
+def staged_name(name: str) -> str:
+    """The name under which this process stages the file `name` (see _STAGED)."""
+    return f".{name}.protobuild-{os.getpid()}"
+
+
 def is_skipped_dir(name: str) -> bool:
     """Whether walks of roots and outputs stay out of the directory `name`: bytecode caches and
     hidden directories (.git, .venv, protobuild's cache), where no module path goes and whose

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from protobuild.errors import Location, WriteError
-from protobuild.tree import Changes, OutputTree
+from protobuild.tree import Changes, OutputTree, staged_name
 
 
 def apply(tree: OutputTree, changes: Changes) -> None:
@@ -66,7 +66,6 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str
     staged: list[tuple[str, str]] = []
     created: list[str] = []
     present: set[str] = set()  # directories known to exist: one check per directory
-    suffix = f".protobuild-{os.getpid()}"
     try:
         for path, content in sorted(files.items()):
             # Normalised: snapshot paths leave the output directory (`../api/next.pb.txt`),
@@ -77,7 +76,7 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str
                 created.extend(_make_dirs(directory))
                 present.add(directory)
             # A name of our own next to the destination: same file system, atomic rename.
-            temporary = os.path.join(directory, f".{name}{suffix}")
+            temporary = os.path.join(directory, staged_name(name))
             staged.append((temporary, destination))  # first: Ctrl-C may come inside _stage
             _stage(temporary, destination, content)
         yield staged
