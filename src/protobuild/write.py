@@ -19,6 +19,9 @@ from pathlib import Path
 from protobuild.errors import Location, WriteError
 from protobuild.tree import Changes, OutputTree, staged_name
 
+# From this many files, a second thread stages half of them (below, starting it costs more).
+THREADED_FROM = 200
+
 
 def apply(tree: OutputTree, changes: Changes) -> None:
     """Write the added and changed files of `changes` from `tree`, then remove the stale ones.
@@ -66,6 +69,7 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str
     staged: list[tuple[str, str]] = []
     created: list[str] = []
     present: set[str] = set()  # directories known to exist: one check per directory
+    contents: list[bytes] = []
     try:
         for path, content in sorted(files.items()):
             # Normalised: snapshot paths leave the output directory (`../api/next.pb.txt`),
@@ -76,18 +80,60 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str
                 created.extend(_make_dirs(directory))
                 present.add(directory)
             # A name of our own next to the destination: same file system, atomic rename.
-            temporary = os.path.join(directory, staged_name(name))
-            staged.append((temporary, destination))  # first: Ctrl-C may come inside _stage
-            _stage(temporary, destination, content)
+            staged.append((os.path.join(directory, staged_name(name)), destination))
+            contents.append(content)
+        _stage_all(staged, contents)  # every name is listed first: Ctrl-C may come inside
         yield staged
     except BaseException:
         for temporary, _ in staged:
-            with contextlib.suppress(OSError):  # the last may not exist, nor its directory
+            with contextlib.suppress(OSError):  # some were never written, nor their directory
                 os.unlink(temporary)
         for directory in reversed(created):
             with contextlib.suppress(OSError):
                 os.rmdir(directory)
         raise
+
+
+def _stage_all(staged: list[tuple[str, str]], contents: list[bytes]) -> None:
+    """Write every staged file; a large tree in two threads.
+
+    Creating and writing files is system calls, which release the GIL: a second thread
+    stages half of a large tree at the same time (most of the serial end of a full build).
+    The halves are contiguous, so the threads mostly work in different directories.
+    """
+    jobs = [(t, d, c) for (t, d), c in zip(staged, contents, strict=True)]
+    if len(jobs) < THREADED_FROM:
+        _stage_each(jobs, None)
+        return
+    middle = len(jobs) // 2
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def second_half() -> None:
+        try:
+            _stage_each(jobs[middle:], stop)
+        except BaseException as exc:  # handed to the main thread, which raises it
+            stop.set()
+            failures.append(exc)
+
+    helper = threading.Thread(target=second_half, name="protobuild-stage", daemon=True)
+    helper.start()
+    try:
+        _stage_each(jobs[:middle], stop)
+        helper.join()
+    except BaseException:  # Ctrl-C reaches this thread, whichever was writing
+        stop.set()
+        helper.join()  # before any cleanup: it must not create a file after the sweep
+        raise
+    if failures:
+        raise failures[0]
+
+
+def _stage_each(jobs: list[tuple[str, str, bytes]], stop: threading.Event | None) -> None:
+    for temporary, destination, content in jobs:
+        if stop is not None and stop.is_set():
+            return
+        _stage(temporary, destination, content)
 
 
 def _stage(temporary: str, destination: str, content: bytes) -> None:
