@@ -258,3 +258,23 @@ def test_an_output_at_the_project_top_leaves_other_trees_alone(project: Project,
         assert (root / kept / "other_pb2.py").read_text() == installed
     assert (root / "acme/v1/thing_pb2.py").is_file()
     assert run("-q", "check").code == 0
+
+
+def test_protos_under_non_ascii_directories_are_built_and_importable(
+    project: Project, run: Run
+) -> None:
+    # `ü` is a Python identifier; protoc names its archive entries in UTF-8 without saying so.
+    config = MINIMAL_CONFIG + "services = {}\n"
+    thing = THING_PROTO.replace("package acme.v1;", "package acme.ue.v1;")
+    root = project({"Protobuild.toml": config, "proto/acme/ü/v1/thing.proto": thing})
+    assert run("-q").code == 0
+    names = {"thing_pb2.py", "thing_pb2.pyi", "thing_pb2_grpc.py", "thing_pb2_grpc.pyi"}
+    assert names | {"thing_services.py", "__init__.py"} == {
+        path.name for path in (root / "gen/pkg/acme/ü/v1").iterdir()
+    }
+    assert run("check").code == 0
+    script = "from pkg.acme.ü.v1 import thing_services as s; print(s.ThingsClient.__name__)"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root / "gen", capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout) == (0, "ThingsClient\n"), done.stderr

@@ -490,3 +490,28 @@ def test_importing_an_excluded_proto_says_which_exclude(project: Project, run: R
         'proto/acme/a.proto:2:1: import "old/o.proto" is a proto that roots[0].exclude leaves '
         "out of the build; compile it (narrow the pattern) or provide it through includes\n"
     )
+
+
+@pytest.mark.parametrize("command", [(), ("check",)], ids=["generate", "check"])
+def test_a_crash_is_reported_as_a_bug_not_as_drift(
+    thing: Path,
+    generated: dict[str, bytes],
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    command: tuple[str, ...],
+) -> None:
+    from protobuild import compile
+
+    def crash(*args: object) -> None:  # stands in for any exception protobuild did not expect
+        raise KeyError("no item named 'x_pb2.py'")
+
+    (thing / "proto/acme/v1/thing.proto").write_text(THING_PROTO + "message More {}\n")
+    monkeypatch.setattr(compile, "compile_plan", crash)
+    result = run(*command)
+    assert result.code == 4  # 1 would tell CI the committed code is stale
+    assert "Traceback (most recent call last)" in result.err
+    assert result.err.endswith(
+        "protobuild: internal error (this is a bug in protobuild, please report it): KeyError: "
+        "\"no item named 'x_pb2.py'\"\n"
+    )
+    assert tree_bytes(thing / "gen") == generated

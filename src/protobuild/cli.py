@@ -95,6 +95,14 @@ def main(argv: Sequence[str]) -> int:
     except InternalError as exc:
         err.write(f"protobuild: {exc}\n")
         return EXIT_BUG
+    except BrokenPipeError:
+        raise  # the reader went away: entry() ends quietly
+    except Exception as exc:  # no error of ours: a bug, which must not read as "stale" (1)
+        import traceback
+
+        err.write("".join(traceback.format_exception(exc)))
+        err.write(f"protobuild: {InternalError(f'{type(exc).__name__}: {exc}')}\n")
+        return EXIT_BUG
 
 
 def _run(args: Arguments, out: TextIO, err: TextIO) -> int:

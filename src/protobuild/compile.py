@@ -205,11 +205,30 @@ def _invalid_grpc_module(
 def _read_zip(archive: Path, generator: str, group: Sequence[ProtoFile]) -> list[GeneratedFile]:
     """`generator`'s outputs for `group` from the archive protoc wrote."""
     with zipfile.ZipFile(archive) as files:
+        entries = {_entry_name(info): info for info in files.infolist()}
         return [
-            GeneratedFile(proto.import_path, generator, path, files.read(path))
+            GeneratedFile(proto.import_path, generator, path, files.read(entries[path]))
             for proto in group
             for path in [output_path(proto.import_path, generator)]
         ]
+
+
+def _entry_name(info: zipfile.ZipInfo) -> str:
+    """The real name of an entry of protoc's archive.
+
+    protoc stores names in UTF-8 without setting the archive's UTF-8 flag, so zipfile decodes
+    them as cp437: `ü/a_pb2.py` would not be found under its own name.
+    """
+    if info.flag_bits & _ZIP_UTF8_FLAG:
+        return info.filename
+    raw = info.filename.encode("cp437")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return info.filename
+
+
+_ZIP_UTF8_FLAG = 0x800  # general purpose bit 11: the name is UTF-8
 
 
 def output_path(import_path: str, generator: str) -> str:
