@@ -4,6 +4,7 @@ yet every way the files or the inputs can differ still leads to the full build's
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -217,3 +218,26 @@ def test_the_note_says_how_much_a_partial_check_rebuilt(two_protos: Path, run: R
         f"note: {RECORD} is missing or out of date, so this check had to rebuild 1 of 2 protos "
         "(a fresh clone would regenerate everything); run `protobuild` and commit"
     ) in result.err
+
+
+def test_record_after_a_root_is_dropped_is_the_one_a_fresh_run_writes(
+    project: Callable[[dict[str, str]], Path], run: Run
+) -> None:
+    two_roots = MINIMAL_CONFIG + '[[roots]]\npath = "vendor"\n'
+    root = project(
+        {
+            "Protobuild.toml": two_roots,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "vendor/README": "protos of others go here\n",
+        }
+    )
+    proto = root / "proto/acme/v1/thing.proto"
+    old = proto.stat().st_mtime_ns - 10**10  # past the cache's racy window: stats trusted
+    os.utime(proto, ns=(old, old))
+    assert run("-q").code == 0
+    (root / "Protobuild.toml").write_text(MINIMAL_CONFIG)
+    assert run("-q").code == 0  # the cache vouches for the protos' digests
+    with_cache = (root / RECORD).read_bytes()
+    _fresh_clone(root)
+    assert run("-q").code == 0
+    assert (root / RECORD).read_bytes() == with_cache
