@@ -4,6 +4,7 @@ temporary directory (which may be the full disk protoc is complaining about)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -73,3 +74,38 @@ def test_quotes_grpc_writes_correctly_are_not_an_error(
     proto = f'syntax = "proto3";\npackage p;\nmessage M {{}}\n{service}'
     project({"Protobuild.toml": GRPC_ONLY, "proto/p/m.proto": proto})
     assert run("-q").code == 0
+
+
+BACKSLASHES = (
+    "syntax = 'proto3';\r\npackage p;\r\n// A message,\r\n// two lines.\r\nmessage M {}\r\n"
+    "// Matches \\d+ under C:\\dir; \\\\ stays two.\r\n// Second line.\r\nservice S {\r\n"
+    "  // rpc comment with \\ backslash\r\n  rpc Get(M) returns (M);\r\n"
+    "  // Ends with a backslash \\\\\r\n  rpc Put(M) returns (M);\r\n}\r\n"
+)
+
+
+def test_comments_with_backslashes_and_crlf_make_clean_modules(
+    project: Callable[[dict[str, str]], Path], run: Run
+) -> None:
+    # grpc's generator copies comments into docstrings as they are: `\d` would be an invalid
+    # escape (a SyntaxWarning from 3.12, an import error under -W error) and CRLF protos
+    # would leave carriage returns in LF files.
+    root = project({"Protobuild.toml": MINIMAL_CONFIG, "proto/p/m.proto": BACKSLASHES})
+    assert run("-q").code == 0
+    for path in (root / "gen/pkg/p").iterdir():
+        assert b"\r" not in path.read_bytes(), path.name
+    script = (
+        "import warnings; warnings.simplefilter('error')\n"
+        "from pkg.p import m_pb2_grpc as g\n"
+        "print(repr(g.SServicer.__doc__)); print(repr(g.SServicer.Get.__doc__))\n"
+        "print(repr(g.SServicer.Put.__doc__))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root / "gen", capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        repr("Matches \\d+ under C:\\dir; \\\\ stays two.\n    Second line.\n    "),
+        repr("rpc comment with \\ backslash\n        "),
+        repr("Ends with a backslash \\\\\n        "),
+    ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import functools
 import keyword
 import os
@@ -143,8 +144,40 @@ def _run_protoc(
                 p for p in group if name not in SERVICE_ONLY or p.import_path in with_services
             ]
             outputs += _read_zip(out / f"{name}.zip", name, wanted)
+    outputs = [_tidy_grpc_module(o) if o.generator == "grpc" else o for o in outputs]
     _check_grpc_modules(outputs, _keyword_rpcs(descriptors), group)
     return outputs, serialized
+
+
+def _tidy_grpc_module(out: GeneratedFile) -> GeneratedFile:
+    """grpc's module with its comment-made docstrings as Python reads them cleanly.
+
+    grpc's generator copies rpc and service comments into docstrings as they are: a comment
+    written with CRLF line ends leaves carriage returns in an LF file, and a backslash
+    (`\\d+`, `C:\\dir`) becomes an invalid escape sequence, a SyntaxWarning from Python 3.12
+    that `-W error` turns into a failed import. Such docstrings become raw strings, which show
+    the comment exactly as written. grpc's own code has neither character, so other modules
+    are returned as they are, unscanned.
+    """
+    content = out.content.replace(b"\r\n", b"\n")
+    if b"\\" in content:
+        content = _raw_docstrings(content)
+    return out if content == out.content else dataclasses.replace(out, content=content)
+
+
+def _raw_docstrings(content: bytes) -> bytes:
+    """Each docstring of grpc's module holding a backslash made raw. Triple quotes appear in
+    grpc's code only around docstrings, so every other piece between them is one; an odd
+    count (a comment with `\"\"\"` in it) is left to the check that follows."""
+    pieces = content.split(b'"""')
+    if len(pieces) % 2 == 0:
+        return content
+    for index in range(1, len(pieces), 2):
+        body = pieces[index]
+        ends_escaped = (len(body) - len(body.rstrip(b"\\"))) % 2  # `\"""` ends no string
+        if b"\\" in body and not ends_escaped:
+            pieces[index - 1] += b"r"
+    return b'"""'.join(pieces)
 
 
 def _keyword_rpcs(fds: descriptor_pb2.FileDescriptorSet) -> set[str]:
@@ -165,12 +198,13 @@ def _check_grpc_modules(
     grpc's generator writes rpc names and comments as they are: `rpc async` becomes
     `self.async = ...`, and a `\"\"\"` in a comment ends its docstring early. Parsing every
     module would cost a third of a build, so only the files where that can happen are parsed:
-    a keyword rpc, or triple quotes where grpc's own docstrings never put them.
+    a keyword rpc, a backslash (a docstring made raw), or triple quotes where grpc's own
+    docstrings never put them.
     """
     for out in outputs:
         if out.generator != "grpc":
             continue
-        if out.proto in suspects or _stray_quotes(out.content):
+        if out.proto in suspects or b"\\" in out.content or _stray_quotes(out.content):
             try:
                 compile(out.content, out.path, "exec", ast.PyCF_ONLY_AST)
             except SyntaxError as exc:
@@ -360,6 +394,8 @@ def _run_mypy_protobuf(
         for path, content in mypy_plugin.generate(fds, targets, generator).items():
             if path not in owners:
                 raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")
+            # Comments of a CRLF proto keep their carriage returns: LF files throughout.
+            content = content.replace(b"\r\n", b"\n")
             outputs.append(GeneratedFile(owners[path], generator.name, path, content))
     return outputs
 
