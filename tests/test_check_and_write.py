@@ -278,3 +278,55 @@ def test_protos_under_non_ascii_directories_are_built_and_importable(
         [sys.executable, "-c", script], cwd=root / "gen", capture_output=True, text=True
     )
     assert (done.returncode, done.stdout) == (0, "ThingsClient\n"), done.stderr
+
+
+TEMPLATED = MINIMAL_CONFIG + 'services = { templates = "templates" }\n'
+
+
+def test_a_template_output_where_a_package_directory_goes_is_an_error(
+    project: Project, run: Run
+) -> None:
+    root = project(
+        {
+            "Protobuild.toml": TEMPLATED,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "templates/{stem}_x.py.j2": "# {{ file.proto }}\n",
+        }
+    )
+    assert run("-q").code == 0
+    before = tree_bytes(root / "gen")
+    (root / "proto/acme/v1/thing.proto").write_text(THING_PROTO + "message More {}\n")
+    (root / "templates/acme.j2").write_text("a file named like the acme/ package\n")
+    result = run()
+    assert result.code == 3
+    assert result.err == (
+        "protobuild: error: acme would be a file, written by the services templates, and a "
+        "directory, holding files of python for acme/v1/thing.proto; rename the template or "
+        "the proto package\n"
+    )
+    assert tree_bytes(root / "gen") == before
+
+
+def test_a_directory_where_a_new_file_goes_stops_the_run_before_any_write(
+    project: Project, run: Run
+) -> None:
+    root = project(
+        {
+            "Protobuild.toml": TEMPLATED,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "templates/{stem}_x.py.j2": "# {{ file.proto }}\n",
+        }
+    )
+    assert run("-q").code == 0
+    (root / "gen/pkg/NOTES").mkdir()
+    (root / "gen/pkg/NOTES/mine.txt").write_text("the user's\n")
+    before = tree_bytes(root / "gen")
+    (root / "proto/acme/v1/thing.proto").write_text(THING_PROTO + "message More {}\n")
+    (root / "templates/NOTES.j2").write_text("notes\n")
+    result = run()
+    assert result.code == 3
+    assert result.err == (
+        "gen/pkg/NOTES: a directory is where this generated file must go; move the directory "
+        "away or rename the template or proto that makes the file\n"
+    )
+    assert tree_bytes(root / "gen") == before

@@ -266,6 +266,7 @@ def test_syntax_error_names_template_and_line(
         ("{stemm}.py.j2", "unknown placeholder {stemm} in the template name"),
         ("{stem}-{package}.j2", "not both"),
         ("{package}.j2", "empty output path"),
+        ("{package}.py.j2", r"the file name '\.py' \(no stem\) for files without a package"),
     ],
 )
 def test_bad_template_names_are_errors(

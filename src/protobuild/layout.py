@@ -87,6 +87,7 @@ def lay_out(
     for snapshot in _snapshot_files(plan, compiled) if snapshots else ():
         _claim(claims, snapshot.path, "[[descriptors]]")
         files[snapshot.path] = snapshot
+    _reject_files_over_directories(claims)
     ordered = tuple(files[p] for p in sorted(files))
     kept = frozenset(carried or ())
     return OutputTree(plan.config.output.dir, ordered, tuple(sorted(owners.items())), kept)
@@ -145,6 +146,23 @@ def _claim(owners: dict[str, str], path: str, owner: str) -> None:
             "rename one of the protos or templates"
         )
     owners[path] = owner
+
+
+def _reject_files_over_directories(claims: Mapping[str, str]) -> None:
+    """Raise CompileError when the tree needs a path both as a file and as the directory of
+    other files (a template `acme.j2` beside the `acme/` package): writing it would fail
+    half way."""
+    directories: dict[str, str] = {}  # directory -> the owner of a file below it
+    for path, owner in claims.items():
+        parent = posixpath.dirname(path)
+        while parent and parent not in directories:
+            directories[parent] = owner
+            parent = posixpath.dirname(parent)
+    for path in sorted(claims.keys() & directories.keys()):
+        raise CompileError(
+            f"{path} would be a file, written by {claims[path]}, and a directory, holding "
+            f"files of {directories[path]}; rename the template or the proto package"
+        )
 
 
 def _sources_by_stem(plan: Plan) -> dict[tuple[str, str], str]:

@@ -246,6 +246,13 @@ def _package_output(template: Template, path: str, directory: Path) -> str:
     if output in ("", "."):
         message = "the template name gives an empty output path for files without a package"
         raise TemplateError(message, Location(directory / template.name))
+    name = posixpath.basename(output)
+    if name.startswith(".") and not posixpath.basename(template.pattern).startswith("."):
+        message = (
+            f"the template name gives the file name {name!r} (no stem) for files without a "
+            "package; put {package} in a directory name instead ({package}/services.py.j2)"
+        )
+        raise TemplateError(message, Location(directory / template.name))
     return output
 
 

@@ -30,11 +30,25 @@ def apply(tree: OutputTree, changes: Changes) -> None:
     """
     wanted = tree.by_path()
     files = {p: wanted[p] for p in (*changes.added, *changes.changed)}
+    _reject_directories_in_the_way(tree.root, changes.added)
     with _staged(tree.root, files) as staged, _signals_deferred():
         for temporary, destination in staged:
             os.replace(temporary, destination)
         for path in changes.stale:
             _remove(tree.root, path)
+
+
+def _reject_directories_in_the_way(root: Path, added: tuple[str, ...]) -> None:
+    """Raise WriteError, before anything is written, when a directory stands where a new file
+    must go: renaming onto it would fail with part of the tree already replaced."""
+    for path in added:
+        destination = os.path.normpath(os.path.join(root, path))
+        if os.path.isdir(destination):
+            raise WriteError(
+                "a directory is where this generated file must go; move the directory away or "
+                "rename the template or proto that makes the file",
+                Location(destination),
+            )
 
 
 @contextlib.contextmanager
