@@ -330,3 +330,21 @@ def test_a_directory_where_a_new_file_goes_stops_the_run_before_any_write(
         "away or rename the template or proto that makes the file\n"
     )
     assert tree_bytes(root / "gen") == before
+
+
+def test_an_edited_template_is_shown_as_a_diff_not_as_toolchain_drift(
+    project: Project, run: Run
+) -> None:
+    root = project(
+        {
+            "Protobuild.toml": TEMPLATED,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "templates/{stem}_x.py.j2": "# {{ file.proto }}\n",
+        }
+    )
+    assert run("-q").code == 0
+    (root / "templates/{stem}_x.py.j2").write_text("# {{ file.proto }}, edited\n")
+    result = run("check")
+    assert result.code == 1
+    assert "other versions" not in result.out
+    assert "+# acme/v1/thing.proto, edited" in result.out.splitlines()

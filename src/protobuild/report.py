@@ -31,17 +31,23 @@ class Drift:
 
 
 def toolchain_drift(tree: OutputTree, changes: Changes) -> Drift | None:
-    """The drift behind `changes`: changed files whose header names other versions (of the
-    toolchain or of the templates) than the same file would have now."""
+    """The drift behind `changes`: changed files whose header names other versions of the
+    toolchain than the same file would have now. (Edited templates are no drift: their
+    outputs' headers name another template digest, and the diff shows what changed.)"""
     if not changes.changed or changes.current is None:
         return None
     wanted = tree.by_path()
     for path in changes.changed:
         committed = toolchain.header_versions(changes.current[path])
         now = toolchain.header_versions(wanted[path])
-        if committed is not None and now is not None and committed != now:
+        if committed is not None and now is not None and _tools(committed) != _tools(now):
             return Drift(committed, now, changes.changed)
     return None
+
+
+def _tools(versions: str) -> str:
+    """A header's versions line without the digest of the templates (see layout.lay_out)."""
+    return versions.split(", templates ", 1)[0]
 
 
 def report(tree: OutputTree, changes: Changes, fix: str) -> str:
