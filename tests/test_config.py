@@ -213,3 +213,19 @@ def test_an_empty_roots_array_points_at_its_line() -> None:
     assert error(text) == (
         "/p/Protobuild.toml:2:1: roots is required: add at least one [[roots]] with path = ..."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "separator"),
+    [
+        (BASE.replace('path = "proto"', 'path = "my:protos"'), "6:1: roots[0].path", ":"),
+        (BASE + '[includes]\nafter = ["v=1"]\n', "8:1: includes.after", "="),
+    ],
+)
+def test_a_proto_path_protoc_would_split_is_an_error(text: str, where: str, separator: str) -> None:
+    directory = "/p/my:protos" if separator == ":" else "/p/v=1"
+    assert error(text) == (
+        f"/p/Protobuild.toml:{where}: protoc cannot search {directory!r}: it reads "
+        f"{separator!r} in an include path as a separator; rename the directory or move the "
+        "project to a path without it"
+    )

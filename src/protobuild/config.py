@@ -9,6 +9,7 @@ the working directory.
 from __future__ import annotations
 
 import keyword
+import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -294,7 +295,7 @@ class _Decoder:
                     f"{key}.python_package: {python_package!r} is not a dotted Python name", key
                 )
         return SourceRoot(
-            self._dir(self._string(entry, f"{key}.path", required=True), f"{key}.path"),
+            self._proto_path(self._string(entry, f"{key}.path", required=True), f"{key}.path"),
             prefix,
             python_package,
             self._strings(entry, f"{key}.exclude"),
@@ -475,7 +476,20 @@ class _Decoder:
         return tuple(value)
 
     def _dirs(self, table: dict[str, Any], key: str) -> tuple[Path, ...]:
-        return tuple(self._dir(value, key) for value in self._strings(table, key))
+        return tuple(self._proto_path(value, key) for value in self._strings(table, key))
+
+    def _proto_path(self, value: str, key: str) -> Path:
+        """A directory protoc searches (`-I`): one whose path protoc would not misread."""
+        directory = self._dir(value, key)
+        misread = [c for c in (os.pathsep, "=") if c in str(directory)]
+        if misread:
+            raise self.error(
+                f"{key}: protoc cannot search {str(directory)!r}: it reads {misread[0]!r} in an "
+                "include path as a separator; rename the directory or move the project to a "
+                "path without it",
+                key,
+            )
+        return directory
 
     def _dir(self, value: str, key: str) -> Path:
         if value.startswith("~"):  # a shell would expand it; TOML does not, nor do we
