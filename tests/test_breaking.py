@@ -464,7 +464,7 @@ def test_format_github() -> None:
     assert format_findings(FINDINGS, "github", _real) == (
         "::error file=protos/acme/v1/api.proto,line=7,col=3,title=FIELD_SAME_TYPE::"
         'Field "2" changed type from "int32" to "int64".\n'
-        "::error file=protos/a%2Cb%3Ac.proto,line=0,col=0,title=FILE_NO_DELETE::"
+        "::error file=protos/a%2Cb%3Ac.proto,title=FILE_NO_DELETE::"
         'Previously present file "a,b:c.proto" was deleted.\n'
     )
 

@@ -67,6 +67,19 @@ def test_breaking_against_a_release_snapshot(api: Path, run: Run) -> None:
     assert github.out.startswith("::error file=proto/acme/v1/thing.proto,line=4,col=1,title=")
 
 
+def test_a_deleted_file_is_reported_where_it_was(api: Path, run: Run) -> None:
+    shutil.copy(api / "api/next.pb.txt", api / "api/1.0.pb.txt")
+    (api / "proto/acme/v1/thing.proto").rename(api / "proto/acme/v1/thing2.proto")
+    result = run("breaking", "--against", "api/1.0.pb.txt")
+    assert result.code == 1
+    assert result.out == (
+        'proto/acme/v1/thing.proto: Previously present file "acme/v1/thing.proto" was '
+        "deleted. (FILE_NO_DELETE)\n"
+    )
+    github = run("breaking", "--against", "api/1.0.pb.txt", "--format", "github")
+    assert github.out.startswith("::error file=proto/acme/v1/thing.proto,title=FILE_NO_DELETE::")
+
+
 def test_breaking_rules_can_be_ignored_with_a_reason(api: Path, run: Run) -> None:
     shutil.copy(api / "api/next.pb.txt", api / "api/1.0.pb.txt")
     ignore = (

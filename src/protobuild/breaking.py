@@ -203,7 +203,9 @@ def _text(finding: Finding, path: str) -> str:
 def _github(finding: Finding, path: str) -> str:
     # Workflow command properties need `,` `:` `%` and newlines escaped; the message only `%`
     # and newlines.
-    props = f"file={_escape(path, True)},line={finding.line},col={finding.column}"
+    props = f"file={_escape(path, True)}"
+    if finding.line:  # 0 for a deleted file: the annotation goes on the file as a whole
+        props += f",line={finding.line},col={finding.column}"
     return f"::error {props},title={_escape(finding.rule, True)}::{_escape(finding.message)}"
 
 

@@ -81,8 +81,17 @@ def breaking(config: Path, against: Path, fmt: str) -> tuple[str, bool]:
     plan, findings = pipeline.breaking(config, against)
     sources = {proto.import_path: shown(proto.source) for proto in plan.files}
     style = cast("Literal['text', 'json', 'github']", fmt)  # argparse allowed only these
-    text = format_findings(findings, style, lambda path: sources.get(path, path))
+    text = format_findings(findings, style, lambda path: sources.get(path) or _was(plan, path))
     return text, bool(findings)
+
+
+def _was(plan: Plan, import_path: str) -> str:
+    """Where a deleted source file most likely was: under the first source root that could
+    hold its import path (a path in the repository, for annotations and editors)."""
+    for root in plan.includes:
+        if root.kind == "source" and import_path.startswith(root.prefix):
+            return shown(root.file_for(import_path))
+    return import_path
 
 
 def explain(config: Path, wanted: Sequence[Path]) -> str:
