@@ -132,6 +132,36 @@ def test_paths_limit_generation_to_protos_under_them(thing: Path, run: Run) -> N
     assert "pkg/acme/v1/thing_pb2.py" not in files
 
 
+def test_paths_leave_outputs_drawn_from_every_proto_alone_and_say_so(
+    project: Project, run: Run
+) -> None:
+    # A per-run template made from the selected protos alone would list only them.
+    other = 'syntax = "proto3";\npackage o;\nmessage O {}\nservice S { rpc X(O) returns (O); }\n'
+    root = project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG + 'services = { templates = "t" }\n',
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "proto/other/o.proto": other,
+            "t/INDEX.md.j2": "{% for f in files %}{{ f.proto }}\n{% endfor %}",
+        }
+    )
+    assert run("-q").code == 0
+    index = (root / "gen/pkg/INDEX.md").read_bytes()
+    (root / "proto/other/o.proto").write_text(
+        other.replace("message O {}", "message O { int32 n = 1; }")
+    )
+    result = run("generate", "proto/other")
+    assert result.code == 0
+    assert result.err.splitlines()[-1] == (
+        "protobuild: note: [[descriptors]] snapshots and templates that render per package or "
+        "per run draw on every proto, so a run on some paths leaves them as they are; run "
+        "`protobuild` without paths to update them"
+    )
+    assert (root / "gen/pkg/INDEX.md").read_bytes() == index
+    assert index.endswith(b"acme/v1/thing.proto\nother/o.proto\n")
+    assert run("-q", "check").code == 0
+
+
 def test_paths_may_be_import_paths(thing: Path, run: Run) -> None:
     (thing / "proto/other").mkdir()
     (thing / "proto/other/o.proto").write_text('syntax = "proto3";\npackage o;\nmessage O {}\n')

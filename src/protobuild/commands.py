@@ -35,6 +35,12 @@ def generate(
             f"protobuild: {where}/: {len(changes.added)} added, {len(changes.changed)} changed, "
             f"{len(changes.stale)} removed ({outcome.file_count} files{_partial(outcome)})"
         )
+    if outcome.left_whole_tree:
+        lines.append(
+            "protobuild: note: [[descriptors]] snapshots and templates that render per package "
+            "or per run draw on every proto, so a run on some paths leaves them as they are; "
+            "run `protobuild` without paths to update them"
+        )
     return "".join(f"{line}\n" for line in lines)
 
 

@@ -55,6 +55,8 @@ class Outcome(NamedTuple):
     # and the sizes and mtimes they were verified with.
     kept: Mapping[str, str] = {}
     kept_stats: Mapping[str, cache.Stat] = {}
+    # A run on some paths left out outputs drawn from many protos (see _build_tree).
+    left_whole_tree: bool = False
 
     def built_config(self) -> Config:
         if self.config is None:
@@ -119,7 +121,14 @@ def _build(cfg: Config, only: Sequence[Path], use_cache: bool) -> Outcome:
         len(selected.files),
         kept=kept,
         kept_stats=kept_stats,
+        left_whole_tree=bool(only) and _has_whole_tree_outputs(selected),
     )
+
+
+def _has_whole_tree_outputs(plan: Plan) -> bool:
+    from protobuild import rendering
+
+    return bool(plan.config.snapshots) or rendering.renders_across_files(plan)
 
 
 def _versions_of(entry: cache.Entry | None, keys: inputs.Keys | None) -> Mapping[str, str]:
@@ -276,8 +285,11 @@ def _compiled_templates(config: Config) -> Path | None:
 
 
 def _build_tree(
-    plan: Plan, snapshots: bool, part: incremental.Partial | None, templates: Path | None
+    plan: Plan, whole_tree: bool, part: incremental.Partial | None, templates: Path | None
 ) -> OutputTree:
+    """The output tree of `plan` (or of `part` of it). Without `whole_tree` (a run on some
+    paths) the outputs drawn from many protos, snapshots and templates rendering per package
+    or per run, are left out: made from the selected protos alone they would be wrong."""
     from protobuild import layout, parallel, rendering
     from protobuild.compile import Compiled
 
@@ -289,9 +301,10 @@ def _build_tree(
         pieces = parallel.map_chunks(build_piece, built.files)
         compiled = Compiled((), tuple(d for piece in pieces for d in piece.descriptors))
         rendered = {path: r for piece in pieces for path, r in piece.rendered.items()}
-        rendered.update(rendering.render(built, compiled, False, templates))
+        if whole_tree:
+            rendered.update(rendering.render(built, compiled, False, templates))
         placed = itertools.chain.from_iterable(piece.placed for piece in pieces)
-        return layout.lay_out(built, placed, rendered, compiled, snapshots, carried)
+        return layout.lay_out(built, placed, rendered, compiled, whole_tree, carried)
 
 
 class _Piece(NamedTuple):

@@ -55,6 +55,12 @@ def renders_per_file(generator: Generator) -> bool:
     return all(template.scope == "file" for template in templates)
 
 
+def renders_across_files(plan: Plan) -> bool:
+    """Whether some `services` generator of `plan` has templates rendering per package or
+    per run (outputs drawn from several protos)."""
+    return any(not renders_per_file(generator) for generator in _groups(plan))
+
+
 def _groups(plan: Plan) -> dict[Generator, list[str]]:
     """The targets of each `services` generator of `plan`."""
     groups: dict[Generator, list[str]] = {}
