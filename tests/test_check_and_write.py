@@ -283,9 +283,9 @@ def test_protos_under_non_ascii_directories_are_built_and_importable(
 TEMPLATED = MINIMAL_CONFIG + 'services = { templates = "templates" }\n'
 
 
-def test_a_template_output_where_a_package_directory_goes_is_an_error(
-    project: Project, run: Run
-) -> None:
+@pytest.fixture
+def templated(project: Project, run: Run) -> Path:
+    """A generated project whose services templates are its own (`templates/`)."""
     root = project(
         {
             "Protobuild.toml": TEMPLATED,
@@ -294,6 +294,13 @@ def test_a_template_output_where_a_package_directory_goes_is_an_error(
         }
     )
     assert run("-q").code == 0
+    return root
+
+
+def test_a_template_output_where_a_package_directory_goes_is_an_error(
+    templated: Path, run: Run
+) -> None:
+    root = templated
     before = tree_bytes(root / "gen")
     (root / "proto/acme/v1/thing.proto").write_text(THING_PROTO + "message More {}\n")
     (root / "templates/acme.j2").write_text("a file named like the acme/ package\n")
@@ -308,16 +315,9 @@ def test_a_template_output_where_a_package_directory_goes_is_an_error(
 
 
 def test_a_directory_where_a_new_file_goes_stops_the_run_before_any_write(
-    project: Project, run: Run
+    templated: Path, run: Run
 ) -> None:
-    root = project(
-        {
-            "Protobuild.toml": TEMPLATED,
-            "proto/acme/v1/thing.proto": THING_PROTO,
-            "templates/{stem}_x.py.j2": "# {{ file.proto }}\n",
-        }
-    )
-    assert run("-q").code == 0
+    root = templated
     (root / "gen/pkg/NOTES").mkdir()
     (root / "gen/pkg/NOTES/mine.txt").write_text("the user's\n")
     before = tree_bytes(root / "gen")
@@ -333,16 +333,9 @@ def test_a_directory_where_a_new_file_goes_stops_the_run_before_any_write(
 
 
 def test_an_edited_template_is_shown_as_a_diff_not_as_toolchain_drift(
-    project: Project, run: Run
+    templated: Path, run: Run
 ) -> None:
-    root = project(
-        {
-            "Protobuild.toml": TEMPLATED,
-            "proto/acme/v1/thing.proto": THING_PROTO,
-            "templates/{stem}_x.py.j2": "# {{ file.proto }}\n",
-        }
-    )
-    assert run("-q").code == 0
+    root = templated
     (root / "templates/{stem}_x.py.j2").write_text("# {{ file.proto }}, edited\n")
     result = run("check")
     assert result.code == 1
