@@ -95,7 +95,7 @@ def _was(plan: Plan, import_path: str) -> str:
     """Where a deleted source file most likely was: under the first source root that could
     hold its import path (a path in the repository, for annotations and editors)."""
     for root in plan.includes:
-        if root.kind == "source" and import_path.startswith(root.prefix):
+        if root.kind == "source" and import_path.startswith(f"{root.prefix}/".lstrip("/")):
             return shown(root.file_for(import_path))
     return import_path
 
