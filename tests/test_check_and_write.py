@@ -341,3 +341,17 @@ def test_an_edited_template_is_shown_as_a_diff_not_as_toolchain_drift(
     assert result.code == 1
     assert "other versions" not in result.out
     assert "+# acme/v1/thing.proto, edited" in result.out.splitlines()
+
+
+def test_moving_the_output_says_what_was_left_in_the_old_directory(current: Path, run: Run) -> None:
+    config = current / "Protobuild.toml"
+    config.write_text(config.read_text().replace('dir = "gen/pkg"', 'dir = "out/pkg"'))
+    old = tree_bytes(current / "gen/pkg")
+    result = run()
+    assert result.code == 0
+    assert result.err.splitlines()[-1] == (
+        f"protobuild: note: the output directory was gen/pkg/, where {len(old)} files generated "
+        "by protobuild remain; delete them if nothing uses them"
+    )
+    assert tree_bytes(current / "gen/pkg") == old  # nothing outside the output is touched
+    assert "note" not in run().err  # said once

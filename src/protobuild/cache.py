@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 DIRECTORY = ".protobuild-cache"
 _STATE = "state.json"
-FORMAT = 7
+FORMAT = 8
 # A file modified less than this before the cache was written may share its mtime with an
 # edit made right after (coarse file system clocks); such files are always hashed.
 _RACY_NS = 2_000_000_000
@@ -57,6 +57,8 @@ class Entry(NamedTuple):
     record_stat: tuple[int, int] | None = None
     # The versions of the installed distributions as of `base_key` (name -> version).
     versions: Mapping[str, str] = {}
+    # The output directory the digests' paths are relative to ("" when unknown).
+    output: str = ""
 
 
 def trusted(stat: Stat, recorded: Stat | None, entry: Entry) -> bool:
@@ -194,7 +196,7 @@ def store(
     stats = {p: verified.get(p) or _stat_or_none(root, p) for p in sorted(files) if p not in skip}
     known = {path: stat for path, stat in stats.items() if stat is not None}
     entry = Entry(run_keys.full, written_ns, files, known, run_keys.base, run_keys.protos, owners)
-    _save(config, entry._replace(record_stat=record_stat), run_keys)
+    _save(config, entry._replace(record_stat=record_stat, output=root), run_keys)
 
 
 def note_record(
@@ -218,6 +220,7 @@ def _save(config: Config, entry: Entry, run_keys: Keys) -> None:
         "proto_stats": dict(run_keys.proto_stats),
         "owners": dict(entry.owners),
         "versions": {**entry.versions, **toolchain.known()},
+        "output": entry.output,
     }
     write_file(config, _STATE, state)
 
@@ -320,6 +323,7 @@ def load(config: Config) -> Entry | None:
             _typed(state["proto_stats"], dict),
             _record_stat(state["record"]),
             _versions(state["versions"]),
+            _typed(state["output"], str),
         )
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # unreadable, corrupt or foreign: ignored, never trusted

@@ -57,6 +57,9 @@ class Outcome(NamedTuple):
     kept_stats: Mapping[str, cache.Stat] = {}
     # A run on some paths left out outputs drawn from many protos (see _build_tree).
     left_whole_tree: bool = False
+    # The output directory of the cache's previous run, when the config moved the output
+    # elsewhere and files generated there are still in it: (directory, how many).
+    left_behind: tuple[Path, int] | None = None
 
     def built_config(self) -> Config:
         if self.config is None:
@@ -122,7 +125,19 @@ def _build(cfg: Config, only: Sequence[Path], use_cache: bool) -> Outcome:
         kept=kept,
         kept_stats=kept_stats,
         left_whole_tree=bool(only) and _has_whole_tree_outputs(selected),
+        left_behind=_left_behind(cfg, entry),
     )
+
+
+def _left_behind(cfg: Config, entry: cache.Entry | None) -> tuple[Path, int] | None:
+    """The former output directory and how many files generated there remain, when the
+    config now writes elsewhere (protobuild touches nothing outside the output directory)."""
+    if entry is None or not entry.output or Path(entry.output) == cfg.output.dir:
+        return None
+    former = Path(entry.output)
+    inside = [path for path in entry.digests if not path.startswith("../")]  # not snapshots
+    count = sum(1 for path in inside if (former / path).is_file())
+    return (former, count) if count else None
 
 
 def _has_whole_tree_outputs(plan: Plan) -> bool:
