@@ -90,8 +90,11 @@ def _proto_digests(
                 continue  # not compiled: neither an input
             stats[import_path] = stat
             files[import_path] = os.path.join(directory, path)
-    trusted = entry is not None and cache.all_trusted(stats, entry.proto_stats, entry)
-    if entry is not None and trusted and stats.keys() <= entry.protos.keys():
+    if (
+        entry is not None
+        and cache.all_trusted(stats, entry.proto_stats, entry)
+        and stats.keys() <= entry.protos.keys()
+    ):
         # The usual case, no file read. Only the protos' digests come from the entry: its
         # `<root N exists>` keys are those of the config it was written with.
         return {**{path: entry.protos[path] for path in stats}, **exists}, stats

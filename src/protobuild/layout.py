@@ -158,7 +158,9 @@ def _reject_files_over_directories(claims: Mapping[str, str]) -> None:
         while parent and parent not in directories:
             directories[parent] = owner
             parent = posixpath.dirname(parent)
-    for path in sorted(claims.keys() & directories.keys()):
+    both = sorted(claims.keys() & directories.keys())
+    if both:
+        path = both[0]
         raise CompileError(
             f"{path} would be a file, written by {claims[path]}, and a directory, holding "
             f"files of {directories[path]}; rename the template or the proto package"

@@ -30,25 +30,11 @@ def apply(tree: OutputTree, changes: Changes) -> None:
     """
     wanted = tree.by_path()
     files = {p: wanted[p] for p in (*changes.added, *changes.changed)}
-    _reject_directories_in_the_way(tree.root, changes.added)
     with _staged(tree.root, files) as staged, _signals_deferred():
         for temporary, destination in staged:
             os.replace(temporary, destination)
         for path in changes.stale:
             _remove(tree.root, path)
-
-
-def _reject_directories_in_the_way(root: Path, added: tuple[str, ...]) -> None:
-    """Raise WriteError, before anything is written, when a directory stands where a new file
-    must go: renaming onto it would fail with part of the tree already replaced."""
-    for path in added:
-        destination = os.path.normpath(os.path.join(root, path))
-        if os.path.isdir(destination):
-            raise WriteError(
-                "a directory is where this generated file must go; move the directory away or "
-                "rename the template or proto that makes the file",
-                Location(destination),
-            )
 
 
 @contextlib.contextmanager
@@ -80,26 +66,25 @@ def _signals_deferred() -> Iterator[None]:
 def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str]]]:
     # Plain strings, not Paths: building Path objects cost more than the system calls for a
     # tree of thousands of files.
-    staged: list[tuple[str, str]] = []
+    jobs: list[tuple[str, str, bytes]] = []  # (staged name, destination, content)
     created: list[str] = []
     present: set[str] = set()  # directories known to exist: one check per directory
-    contents: list[bytes] = []
     try:
         for path, content in sorted(files.items()):
             # Normalised: snapshot paths leave the output directory (`../api/next.pb.txt`),
             # and `gen/pkg/..` does not exist before `gen/pkg` does.
             destination = os.path.normpath(os.path.join(root, path))
+            _reject_directory(destination)
             directory, name = os.path.split(destination)
             if directory not in present:
                 created.extend(_make_dirs(directory))
                 present.add(directory)
             # A name of our own next to the destination: same file system, atomic rename.
-            staged.append((os.path.join(directory, staged_name(name)), destination))
-            contents.append(content)
-        _stage_all(staged, contents)  # every name is listed first: Ctrl-C may come inside
-        yield staged
+            jobs.append((os.path.join(directory, staged_name(name)), destination, content))
+        _stage_all(jobs)  # every name is listed first: Ctrl-C may come inside
+        yield [(temporary, destination) for temporary, destination, _ in jobs]
     except BaseException:
-        for temporary, _ in staged:
+        for temporary, _, _ in jobs:
             with contextlib.suppress(OSError):  # some were never written, nor their directory
                 os.unlink(temporary)
         for directory in reversed(created):
@@ -108,14 +93,24 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str
         raise
 
 
-def _stage_all(staged: list[tuple[str, str]], contents: list[bytes]) -> None:
+def _reject_directory(destination: str) -> None:
+    """Raise WriteError, before anything is staged, when a directory stands where a file must
+    go: renaming onto it would fail with part of the tree already replaced."""
+    if os.path.isdir(destination):
+        raise WriteError(
+            "a directory is where this generated file must go; move the directory away or "
+            "rename the template or proto that makes the file",
+            Location(destination),
+        )
+
+
+def _stage_all(jobs: list[tuple[str, str, bytes]]) -> None:
     """Write every staged file; a large tree in two threads.
 
     Creating and writing files is system calls, which release the GIL: a second thread
     stages half of a large tree at the same time (most of the serial end of a full build).
     The halves are contiguous, so the threads mostly work in different directories.
     """
-    jobs = [(t, d, c) for (t, d), c in zip(staged, contents, strict=True)]
     if len(jobs) < THREADED_FROM:
         _stage_each(jobs, None)
         return
