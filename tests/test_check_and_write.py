@@ -145,6 +145,39 @@ def test_existing_py_typed_is_kept(current: Path, run: Run) -> None:
     assert marker.read_text() == "partial\n"
 
 
+def _turn_off_py_typed(root: Path) -> None:
+    config = root / "Protobuild.toml"
+    config.write_text(config.read_text().replace("[output]\n", "[output]\npy_typed = false\n"))
+
+
+@pytest.mark.parametrize("fresh_clone", [False, True])
+def test_py_typed_protobuild_wrote_goes_when_turned_off(
+    current: Path, run: Run, fresh_clone: bool
+) -> None:
+    # The empty py.typed has no header; the previous run's list (the cache, or on a fresh
+    # clone the committed record) shows that protobuild wrote it.
+    marker = current / "gen/pkg/py.typed"
+    assert marker.read_bytes() == b""
+    _turn_off_py_typed(current)
+    if fresh_clone:
+        shutil.rmtree(current / ".protobuild-cache")
+    result = run("check")
+    assert result.code == 1
+    assert "  stale:   py.typed" in result.out.splitlines()
+    assert run("-q").code == 0
+    assert not marker.exists()
+    assert run("check").code == 0
+
+
+def test_py_typed_the_user_changed_stays_when_turned_off(current: Path, run: Run) -> None:
+    marker = current / "gen/pkg/py.typed"
+    marker.write_text("partial\n")
+    _turn_off_py_typed(current)
+    assert run("-q").code == 0
+    assert marker.read_text() == "partial\n"
+    assert run("check").code == 0
+
+
 def test_hand_written_init_files_are_the_users_and_kept(project: Project, run: Run) -> None:
     # Protos beside hand-written code: the package's own __init__.py stays as it is, on every
     # path a run can take (full build, warm cache, fresh clone with the record, partial build).

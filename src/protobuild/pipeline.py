@@ -24,7 +24,7 @@ from protobuild import cache, inputs, lock, record, toolchain
 from protobuild import config as config_stage
 from protobuild.config import Config
 from protobuild.errors import InternalError, ResolveError, shown
-from protobuild.tree import Changes, OutputTree, compare
+from protobuild.tree import Changes, OutputTree, compare, is_users_marker
 
 if TYPE_CHECKING:
     from protobuild import incremental
@@ -108,7 +108,7 @@ def _build(cfg: Config, only: Sequence[Path], use_cache: bool) -> Outcome:
     part = _incremental_part(selected, entry, keys)
     templates = _compiled_templates(cfg) if keys is not None else None
     output = _build_tree(selected, not only, part, templates)
-    changes = compare(output, prune=not only)
+    changes = compare(output, prune=not only, former=_former_outputs(cfg, entry))
     compiled = len(part.plan.files) if part is not None else len(selected.files)
     kept = {path: entry.digests[path] for path in output.kept} if entry else {}
     kept_stats = {path: part.carried_stats[path] for path in output.kept} if part else {}
@@ -127,6 +127,14 @@ def _build(cfg: Config, only: Sequence[Path], use_cache: bool) -> Outcome:
         left_whole_tree=bool(only) and _has_whole_tree_outputs(selected),
         left_behind=_left_behind(cfg, entry),
     )
+
+
+def _former_outputs(cfg: Config, entry: cache.Entry | None) -> frozenset[str]:
+    """The files the previous run generated in this output directory, as this machine's
+    cache or else the committed record lists them."""
+    if entry is not None and entry.output == str(cfg.output.dir):
+        return frozenset(entry.digests)
+    return record.generated_paths(cfg)
 
 
 def _left_behind(cfg: Config, entry: cache.Entry | None) -> tuple[Path, int] | None:
@@ -230,7 +238,10 @@ def _check(cfg: Config) -> Outcome:
     current = record.is_current(config, keys, digests, owners)
     differing = (*outcome.changes.added, *outcome.changes.changed)
     record_stat = _stat_if(current, config)
-    cache.store(config, keys, digests, owners, differing, record_stat, outcome.kept_stats)
+    # The cache ignores marker files it does not list (they may be the user's), so an entry
+    # stored now would vouch for a tree still holding a stale py.typed.
+    if not any(is_users_marker(path) for path in outcome.changes.stale):
+        cache.store(config, keys, digests, owners, differing, record_stat, outcome.kept_stats)
     return outcome._replace(record_stale=not current and not outcome.changes)
 
 

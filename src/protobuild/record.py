@@ -72,6 +72,13 @@ def entry(config: Config, keys: inputs.Keys) -> cache.Entry | None:
     return cache.Entry(keys.full, 0, digests, {}, keys.base, keys.protos, owners, {}, found)
 
 
+def generated_paths(config: Config) -> frozenset[str]:
+    """The output paths the record lists, whatever inputs it was written for (none when it
+    is off, missing or unreadable)."""
+    files = _load(path(config)) if config.output.record else None
+    return frozenset(files[1]) if files is not None else frozenset()
+
+
 def store(
     config: Config, keys: inputs.Keys, digests: Mapping[str, str], owners: Mapping[str, str]
 ) -> Stat | None:

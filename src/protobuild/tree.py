@@ -96,21 +96,39 @@ def is_skipped_dir(name: str) -> bool:
     return name == "__pycache__" or name.startswith(".")
 
 
-def compare(tree: OutputTree, prune: bool = True) -> Changes:
+def compare(
+    tree: OutputTree, prune: bool = True, former: AbstractSet[str] = frozenset()
+) -> Changes:
     """What writing `tree` would change on disk; with prune=False nothing is stale. The
-    tree's kept files are neither read nor changed.
+    tree's kept files are neither read nor changed. `former` names the files the previous
+    run generated (from the cache or the record): a headerless marker among them that the tree
+    no longer wants is stale too, if still as protobuild wrote it.
 
     Raises WriteError when the tree would overwrite a file protobuild did not write.
     """
     wanted = tree.by_path()
     existing = dict(generated_files(tree.root, tree.kept))
     existing.update(_generated_outside(tree.root, wanted))
+    existing.update(_former_markers(tree.root, former, wanted))
     left_alone = _take_over(tree.root, [p for p in wanted if p not in existing], existing)
     added = [p for p in wanted if p not in existing and p not in left_alone]
     changed = [p for p in wanted if p in existing and existing[p] != wanted[p]]
     stale = sorted(set(existing) - set(wanted) - tree.kept) if prune else []
     current_bytes = {p: existing[p] for p in (*changed, *stale)}
     return Changes(tree.root, tuple(added), tuple(changed), tuple(stale), current_bytes)
+
+
+def _former_markers(
+    root: Path, former: AbstractSet[str], wanted: Mapping[str, bytes]
+) -> dict[str, bytes]:
+    """The empty `py.typed` the previous run generated, when the tree no longer wants one
+    (`py_typed = false`): it has no header to tell it from the user's, but the previous
+    run's list does, and an empty one is still exactly what protobuild wrote."""
+    path = "py.typed"
+    if path not in former or path in wanted:
+        return {}
+    content = _read(os.path.join(root, path))
+    return {path: content} if content == b"" else {}
 
 
 def _generated_outside(root: Path, wanted: Mapping[str, bytes]) -> dict[str, bytes]:
