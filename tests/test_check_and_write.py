@@ -340,11 +340,26 @@ def test_a_template_output_where_a_package_directory_goes_is_an_error(
     result = run()
     assert result.code == 3
     assert result.err == (
-        "protobuild: error: acme would be a file, written by the services templates, and a "
+        "protobuild: error: acme would be a file, written by template templates/acme.j2, and a "
         "directory, holding files of python for acme/v1/thing.proto; rename the template or "
         "the proto package\n"
     )
     assert tree_bytes(root / "gen") == before
+
+
+def test_a_template_writing_a_generated_module_is_named_in_the_error(
+    templated: Path, run: Run
+) -> None:
+    before = tree_bytes(templated / "gen")
+    (templated / "templates/{stem}_pb2.py.j2").write_text("# clobbers the message module\n")
+    result = run()
+    assert result.code == 3
+    assert result.err == (
+        "protobuild: error: acme/v1/thing_pb2.py was generated twice, by python for "
+        "acme/v1/thing.proto and by template templates/{stem}_pb2.py.j2; rename one of the "
+        "protos or templates\n"
+    )
+    assert tree_bytes(templated / "gen") == before
 
 
 def test_a_directory_where_a_new_file_goes_stops_the_run_before_any_write(

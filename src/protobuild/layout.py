@@ -73,7 +73,7 @@ def lay_out(
         owners[item.file.path] = item.proto
     sources = _sources_by_stem(plan)
     for path, module in sorted(rendered.items()):
-        _claim(claims, path, "the services templates")
+        _claim(claims, path, module.maker())
         header = toolchain.header(_rendered_sources(sources, path), f"templates {module.templates}")
         files[path] = OutputFile(path, (header + module.text).encode("utf-8"))
         if module.owner:
@@ -101,6 +101,11 @@ class Rendered:
     text: str
     templates: str
     owner: str = ""
+    template: str = ""  # the template file, as errors show it
+
+    def maker(self) -> str:
+        """Who made it, for errors naming two makers of one path."""
+        return f"template {self.template}" if self.template else "the services templates"
 
 
 def _snapshot_files(plan: Plan, compiled: Compiled) -> Iterable[OutputFile]:

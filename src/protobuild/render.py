@@ -74,6 +74,19 @@ def render_services(
     template_dir: Path | None = None,
     compiled_templates: Path | None = None,
 ) -> dict[str, str]:
+    """The text of each output of `render_templates`, by path."""
+    rendered = render_templates(fds, targets, modules, package, template_dir, compiled_templates)
+    return {path: text for path, (text, _) in rendered.items()}
+
+
+def render_templates(
+    fds: descriptor_pb2.FileDescriptorSet,
+    targets: Sequence[str],
+    modules: Mapping[str, str],
+    package: str,
+    template_dir: Path | None = None,
+    compiled_templates: Path | None = None,
+) -> dict[str, tuple[str, Path]]:
     """Render every template of `template_dir` (the stock ones if None) for `targets`.
 
     Templates compiled to Python are kept in `compiled_templates` when given (jinja2's
@@ -81,7 +94,8 @@ def render_services(
 
     `fds` holds the targets and all their imports with source info; `modules` maps every
     file of `fds` to its fully qualified _pb2 module, each target's starting with `package`.
-    Returns output paths (posix, relative to the output directory) to text, sorted by path.
+    Returns output paths (posix, relative to the output directory) to the text and the
+    template file that rendered it, sorted by path.
     A template that cannot be loaded or rendered, an unknown placeholder or two templates
     producing one path raise TemplateError naming the template file (and line when known).
     """
@@ -95,7 +109,7 @@ def render_services(
         for path, text in _render(environment, directory, template.name, units):
             if text.strip():
                 _claim(outputs, path, text, template.name, directory)
-    return {path: outputs[path][0] for path in sorted(outputs)}
+    return {path: (outputs[path][0], directory / outputs[path][1]) for path in sorted(outputs)}
 
 
 def discover(directory: Path) -> list[Template]:

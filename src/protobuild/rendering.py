@@ -16,9 +16,10 @@ from pathlib import Path
 from protobuild import resolve
 from protobuild.compile import Compiled
 from protobuild.config import Generator
+from protobuild.errors import shown
 from protobuild.layout import Rendered
 from protobuild.model import module_location
-from protobuild.render import Template, discover, render_services, template_digest
+from protobuild.render import Template, discover, render_templates, template_digest
 from protobuild.resolve import Plan
 from protobuild.toolchain import stock_template_dir
 
@@ -42,10 +43,12 @@ def render(
     rendered: dict[str, Rendered] = {}
     for generator, targets in groups.items():
         template_dir = _templates(generator)
-        outputs = render_services(fds, targets, modules, package, template_dir, compiled_templates)
+        outputs = render_templates(fds, targets, modules, package, template_dir, compiled_templates)
         owners = _owners(template_dir, targets, modules, package) if per_file else {}
         digest = template_digest(template_dir)
-        rendered.update({p: Rendered(t, digest, owners.get(p, "")) for p, t in outputs.items()})
+        rendered.update(
+            {p: Rendered(t, digest, owners.get(p, ""), shown(f)) for p, (t, f) in outputs.items()}
+        )
     return rendered
 
 
