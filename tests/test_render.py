@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import grpc_tools
@@ -66,6 +66,18 @@ def modules_for(fds: descriptor_pb2.FileDescriptorSet, package: str) -> dict[str
     return modules
 
 
+def texts(
+    fds: descriptor_pb2.FileDescriptorSet,
+    targets: Sequence[str],
+    modules: Mapping[str, str],
+    package: str,
+    template_dir: Path | None = None,
+) -> dict[str, str]:
+    """The text of each rendered output, by path (render_services also names its template)."""
+    rendered = render_services(fds, targets, modules, package, template_dir)
+    return {path: text for path, (text, _) in rendered.items()}
+
+
 @pytest.fixture(scope="module")
 def fds(tmp_path_factory: pytest.TempPathFactory) -> descriptor_pb2.FileDescriptorSet:
     return compile_protos(tmp_path_factory.mktemp("descriptors"))
@@ -76,7 +88,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A top-level tree: protoc's modules and the rendered services, as a user would have."""
     root = tmp_path_factory.mktemp("generated")
     fds = compile_protos(root)
-    write_tree(root, render_services(fds, TARGETS, modules_for(fds, ""), ""))
+    write_tree(root, texts(fds, TARGETS, modules_for(fds, ""), ""))
     return root
 
 
@@ -94,7 +106,7 @@ def read_tree(root: Path) -> dict[str, str]:
 
 @pytest.mark.parametrize("package", ["", "acme_gen"])
 def test_stock_output_matches_golden(fds: descriptor_pb2.FileDescriptorSet, package: str) -> None:
-    rendered = render_services(fds, TARGETS, modules_for(fds, package), package)
+    rendered = texts(fds, TARGETS, modules_for(fds, package), package)
     golden = GOLDEN / (package or "top")
     if UPDATE:
         shutil.rmtree(golden, ignore_errors=True)
@@ -104,14 +116,14 @@ def test_stock_output_matches_golden(fds: descriptor_pb2.FileDescriptorSet, pack
 
 
 def test_files_without_services_render_nothing(fds: descriptor_pb2.FileDescriptorSet) -> None:
-    rendered = render_services(fds, TARGETS, modules_for(fds, ""), "")
+    rendered = texts(fds, TARGETS, modules_for(fds, ""), "")
     assert sorted(rendered) == ["acme/echo/v1/echo_services.py", "bare_services.py"]
 
 
 def test_output_does_not_depend_on_target_order(fds: descriptor_pb2.FileDescriptorSet) -> None:
     modules = modules_for(fds, "acme_gen")
-    forward = render_services(fds, TARGETS, modules, "acme_gen")
-    backward = render_services(fds, TARGETS[::-1], modules, "acme_gen")
+    forward = texts(fds, TARGETS, modules, "acme_gen")
+    backward = texts(fds, TARGETS[::-1], modules, "acme_gen")
     assert list(forward.items()) == list(backward.items())
 
 
@@ -191,7 +203,7 @@ def test_custom_directory_renders_per_file_per_package_and_once(
     fds: descriptor_pb2.FileDescriptorSet, tmp_path: Path
 ) -> None:
     write_tree(tmp_path, CUSTOM)
-    rendered = render_services(fds, TARGETS, modules_for(fds, "gen"), "gen", tmp_path)
+    rendered = texts(fds, TARGETS, modules_for(fds, "gen"), "gen", tmp_path)
     assert rendered == {
         "INDEX.md": "- gen.acme.common.v1.types_pb2\n- gen.acme.echo.v1.echo_pb2\n- gen.bare_pb2\n",
         "acme/echo/v1/echo_info.txt": (
@@ -220,7 +232,7 @@ def render_one(
     fds: descriptor_pb2.FileDescriptorSet, directory: Path, templates: Mapping[str, str]
 ) -> dict[str, str]:
     write_tree(directory, templates)
-    return render_services(fds, TARGETS, modules_for(fds, ""), "", directory)
+    return texts(fds, TARGETS, modules_for(fds, ""), "", directory)
 
 
 def test_undefined_name_names_template_and_line(

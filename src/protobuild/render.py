@@ -73,19 +73,6 @@ def render_services(
     package: str,
     template_dir: Path | None = None,
     compiled_templates: Path | None = None,
-) -> dict[str, str]:
-    """The text of each output of `render_templates`, by path."""
-    rendered = render_templates(fds, targets, modules, package, template_dir, compiled_templates)
-    return {path: text for path, (text, _) in rendered.items()}
-
-
-def render_templates(
-    fds: descriptor_pb2.FileDescriptorSet,
-    targets: Sequence[str],
-    modules: Mapping[str, str],
-    package: str,
-    template_dir: Path | None = None,
-    compiled_templates: Path | None = None,
 ) -> dict[str, tuple[str, Path]]:
     """Render every template of `template_dir` (the stock ones if None) for `targets`.
 

@@ -19,7 +19,7 @@ from protobuild.config import Generator
 from protobuild.errors import shown
 from protobuild.layout import Rendered
 from protobuild.model import module_location
-from protobuild.render import Template, discover, render_templates, template_digest
+from protobuild.render import Template, discover, render_services, template_digest
 from protobuild.resolve import Plan
 from protobuild.toolchain import stock_template_dir
 
@@ -43,7 +43,7 @@ def render(
     rendered: dict[str, Rendered] = {}
     for generator, targets in groups.items():
         template_dir = _templates(generator)
-        outputs = render_templates(fds, targets, modules, package, template_dir, compiled_templates)
+        outputs = render_services(fds, targets, modules, package, template_dir, compiled_templates)
         owners = _owners(template_dir, targets, modules, package) if per_file else {}
         digest = template_digest(template_dir)
         rendered.update(
