@@ -229,3 +229,20 @@ def test_a_proto_path_protoc_would_split_is_an_error(text: str, where: str, sepa
         f"{separator!r} in an include path as a separator; rename the directory or move the "
         "project to a path without it"
     )
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("gen", "'gen' is a directory the output goes in (output.dir)"),
+        ("./", "'./' is a directory the output goes in (output.dir)"),
+        ("Protobuild.toml", "the snapshot would replace this config file"),
+    ],
+)
+def test_a_snapshot_target_that_a_run_would_destroy_is_an_error(target: str, message: str) -> None:
+    text = (
+        BASE + f'[generators]\npython = {{}}\n[[descriptors]]\nprefix = ""\ntarget = "{target}"\n'
+    )
+    assert error(text) == f"/p/Protobuild.toml:11:1: descriptors[0].target: {message}" + (
+        "; name a file, such as api/next.pb.txt" if "directory" in message else ""
+    )

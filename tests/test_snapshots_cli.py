@@ -55,6 +55,37 @@ def test_hand_written_snapshot_is_not_overwritten(api: Path, run: Run) -> None:
     assert result.err.startswith("api/next.pb.txt: refusing to overwrite")
 
 
+@pytest.mark.parametrize("target", ["proto/acme/v1/thing.proto", "README.md"])
+def test_a_snapshot_target_naming_a_users_file_is_refused_on_a_first_run(
+    project: Project, run: Run, target: str
+) -> None:
+    # No output directory exists yet, so `gen/pkg/../../<target>` does not resolve: the file
+    # must still be found, and kept.
+    config = MINIMAL_CONFIG + SNAPSHOT.replace("api/next.pb.txt", target)
+    files = {"Protobuild.toml": config, "proto/acme/v1/thing.proto": THING_PROTO}
+    root = project({**files, "README.md": "# Acme\n"})
+    before = (root / target).read_bytes()
+    result = run()
+    assert result.code == 3
+    assert result.err == (
+        f"{target}: refusing to overwrite a file protobuild did not generate (it has no "
+        "protobuild header) with an API snapshot; point the [[descriptors]] target at a new "
+        "file\n"
+    )
+    assert (root / target).read_bytes() == before
+    assert not (root / "gen").exists()
+
+
+def test_a_snapshot_no_longer_configured_stays(api: Path, run: Run) -> None:
+    # Outside the output directory nothing is removed (docs/breaking.md).
+    before = (api / "api/next.pb.txt").read_bytes()
+    config = api / "Protobuild.toml"
+    config.write_text(config.read_text().replace(SNAPSHOT, ""))
+    assert run("-q").code == 0
+    assert run("check").code == 0
+    assert (api / "api/next.pb.txt").read_bytes() == before
+
+
 def test_breaking_against_a_release_snapshot(api: Path, run: Run) -> None:
     shutil.copy(api / "api/next.pb.txt", api / "api/1.0.pb.txt")
     assert run("breaking", "--against", "api/1.0.pb.txt").code == 0

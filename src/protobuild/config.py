@@ -226,9 +226,10 @@ class _Decoder:
         self._keys(data, _TOP_KEYS, "")
         self._version(data)
         includes = self._table(data, "includes", _INCLUDE_KEYS)
+        output = self._output(data)
         return Config(
             path=self.path,
-            output=self._output(data),
+            output=output,
             roots=self._roots(data),
             before=self._dirs(includes, "includes.before"),
             after=self._dirs(includes, "includes.after"),
@@ -236,7 +237,7 @@ class _Decoder:
             generators=self._generators(data.get("generators", {}), "generators"),
             overrides=self._overrides(data),
             packages=self._packages(data),
-            snapshots=self._snapshots(data),
+            snapshots=self._snapshots(data, output.dir),
             breaking_ignores=self._breaking(data),
         )
 
@@ -356,7 +357,7 @@ class _Decoder:
             found.append(Override(files, generators))
         return tuple(found)
 
-    def _snapshots(self, data: dict[str, Any]) -> tuple[Snapshot, ...]:
+    def _snapshots(self, data: dict[str, Any], output_dir: Path) -> tuple[Snapshot, ...]:
         found = []
         for i, entry in enumerate(self._array_of_tables(data, "descriptors")):
             key = f"descriptors[{i}]"
@@ -366,9 +367,7 @@ class _Decoder:
             found.append(
                 Snapshot(
                     prefix=self._string(entry, f"{key}.prefix").strip("/"),
-                    target=self._dir(
-                        self._string(entry, f"{key}.target", required=True), f"{key}.target"
-                    ),
+                    target=self._target(entry, f"{key}.target", output_dir),
                     exclude=self._strings(entry, f"{key}.exclude"),
                     source_info=self._bool(entry, f"{key}.source_info", default=False),
                 )
@@ -377,6 +376,21 @@ class _Decoder:
         if len(set(targets)) != len(targets):
             raise self.error("descriptors: two entries write the same target", "descriptors")
         return tuple(found)
+
+    def _target(self, entry: dict[str, Any], key: str, output_dir: Path) -> Path:
+        """A snapshot's file: neither the config file nor the output directory (or one
+        holding it), which the run would replace with a file."""
+        value = self._string(entry, key, required=True)
+        target = self._dir(value, key)
+        if target == self.path:
+            raise self.error(f"{key}: the snapshot would replace this config file", key)
+        if target == output_dir or target in output_dir.parents:
+            raise self.error(
+                f"{key}: {value!r} is a directory the output goes in (output.dir); "
+                "name a file, such as api/next.pb.txt",
+                key,
+            )
+        return target
 
     def _breaking(self, data: dict[str, Any]) -> tuple[BreakingIgnore, ...]:
         table = self._table(data, "breaking", ("ignore",))

@@ -127,7 +127,7 @@ def _former_markers(
     path = "py.typed"
     if path not in former or path in wanted:
         return {}
-    content = _read(os.path.join(root, path))
+    content = _read(on_disk(root, path))
     return {path: content} if content == b"" else {}
 
 
@@ -143,7 +143,7 @@ def _take_over(root: Path, missing: list[str], existing: dict[str, bytes]) -> se
     replaced as that line would; any other file there is an error naming them all."""
     left_alone, foreign = set(), []
     for path in missing:
-        if not (root / path).is_file():
+        if not os.path.isfile(on_disk(root, path)):
             continue
         if is_users_marker(path):
             left_alone.add(path)
@@ -158,13 +158,20 @@ def _take_over(root: Path, missing: list[str], existing: dict[str, bytes]) -> se
     return left_alone
 
 
+def on_disk(root: Path, path: str) -> str:
+    """Where the tree's `path` is on disk. Normalised, because a path outside the output
+    directory (`../api/next.pb.txt`) does not resolve through an output directory that does
+    not exist yet: the file there would look absent, and be overwritten."""
+    return os.path.normpath(os.path.join(root, path))
+
+
 def is_outside(path: str) -> bool:
     """True for tree paths outside the output directory (API snapshots elsewhere)."""
     return path.startswith("../")
 
 
 def _outside(root: Path, path: str) -> bytes | None:
-    content = _read(os.path.join(root, path))
+    content = _read(on_disk(root, path))
     return content if content is not None and toolchain.is_generated(content) else None
 
 
@@ -180,7 +187,7 @@ def _protoc_era_output(root: Path, path: str) -> bytes | None:
     """The bytes of the file at `path` if protoc or a plugin generated it (a project moving
     from a hand-written protoc line to protobuild): their DO NOT EDIT header, or protoc's own
     headerless .pyi stub. Such a file is replaced, never a file a person wrote."""
-    content = _read(os.path.join(root, path))
+    content = _read(on_disk(root, path))
     if content is None:
         return None
     if any(marker in content[:512] for marker in _GENERATED_BY_OTHERS):
@@ -192,6 +199,13 @@ def _protoc_era_output(root: Path, path: str) -> bytes | None:
 def _foreign(root: Path, paths: list[str]) -> WriteError:
     """The error for hand-written files where generated ones must go: all of them at once,
     so that a user moves them away in one go rather than one run per file."""
+    snapshots = [path for path in paths if is_outside(path)]
+    if snapshots:
+        return WriteError(
+            "refusing to overwrite a file protobuild did not generate (it has no protobuild "
+            "header) with an API snapshot; point the [[descriptors]] target at a new file",
+            Location(Path(on_disk(root, snapshots[0]))),
+        )
     more = ""
     if len(paths) > 1:
         listed = ", ".join(paths[1:4]) + (", ..." if len(paths) > 4 else "")
@@ -199,7 +213,7 @@ def _foreign(root: Path, paths: list[str]) -> WriteError:
     return WriteError(
         "refusing to overwrite a file protobuild did not generate (it has no protobuild "
         f"header); move it away or delete it, then run again{more}",
-        Location(Path(os.path.normpath(root / paths[0]))),
+        Location(Path(on_disk(root, paths[0]))),
     )
 
 

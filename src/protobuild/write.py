@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from protobuild.errors import Location, WriteError
-from protobuild.tree import Changes, OutputTree, staged_name
+from protobuild.tree import Changes, OutputTree, is_outside, on_disk, staged_name
 
 # From this many files, a second thread stages half of them (below, starting it costs more).
 THREADED_FROM = 200
@@ -180,6 +180,9 @@ def _make_dirs(directory: str) -> list[str]:
 
 
 def _remove(root: Path, path: str) -> None:
+    if is_outside(path):  # a former snapshot; the directory it was in is the user's
+        Path(on_disk(root, path)).unlink(missing_ok=True)
+        return
     target = root / path
     target.unlink(missing_ok=True)
     directory = target.parent
