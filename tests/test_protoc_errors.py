@@ -43,26 +43,58 @@ GRPC_ONLY = MINIMAL_CONFIG.replace("mypy = {}\nmypy_grpc = {}\n", "")
 
 
 @pytest.mark.parametrize(
-    ("service", "reason"),
-    [
-        ("rpc async(M) returns (M);", "invalid syntax"),
-        ('// Say """hi""" twice.\nrpc Get(M) returns (M);', "invalid syntax"),
-        ('// Ends with """\nrpc Get(M) returns (M);', "unterminated triple-quoted string"),
-    ],
-    ids=["keyword-rpc", "quotes-inside", "quotes-at-the-end"],
+    "service",
+    ["service S {\nrpc async(M) returns (M);\n}", "service lambda {\nrpc Get(M) returns (M);\n}"],
+    ids=["keyword-rpc", "keyword-service"],
 )
 def test_grpc_module_that_is_not_python_is_an_error(
-    project: Callable[[dict[str, str]], Path], run: Run, service: str, reason: str
+    project: Callable[[dict[str, str]], Path], run: Run, service: str
 ) -> None:
-    # grpc's generator copies rpc names and comments into Python as they are.
-    proto = f'syntax = "proto3";\npackage p;\nmessage M {{}}\nservice S {{\n{service}\n}}\n'
+    # grpc's generator copies service and rpc names into Python as they are.
+    proto = f'syntax = "proto3";\npackage p;\nmessage M {{}}\n{service}\n'
     project({"Protobuild.toml": GRPC_ONLY, "proto/p/m.proto": proto})
     result = run()
     assert result.code == 3
     assert result.err.startswith(
         "protobuild: error: proto/p/m.proto: grpc's generator wrote p/m_pb2_grpc.py, which is "
-        f"not valid Python ({reason}"
+        "not valid Python (invalid syntax"
     )
+    assert not Path("gen").exists()
+
+
+QUOTES_ERROR = (
+    'a comment on {} holds """, which grpc\'s generator copies into a docstring as it is: the '
+    "docstring would end there and the rest of the comment become code; write the quotes "
+    "another way (''' or a single \")\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("service", "where", "what"),
+    [
+        ('service S {\n  // Say """hi""" twice.\n  rpc Get(M) returns (M);\n}', "6:3", "rpc S.Get"),
+        ('service S {\n  // Ends with """\n  rpc Get(M) returns (M);\n}', "6:3", "rpc S.Get"),
+        # On lines of their own the module stays valid Python, and `text` would run as code.
+        (
+            'service S {\n  // Example:\n  //   """\n  //   text\n  //   """\n'
+            "  rpc Get(M) returns (M);\n}",
+            "9:3",
+            "rpc S.Get",
+        ),
+        ('// """Quoted""" service.\nservice S {\n  rpc Get(M) returns (M);\n}', "5:1", "service S"),
+        ('service S {\n  rpc Get(M) returns (M); // trailing """\n}', "5:3", "rpc S.Get"),
+    ],
+    ids=["inside", "at-the-end", "own-lines", "service", "trailing"],
+)
+def test_triple_quotes_in_a_grpc_comment_are_an_error_at_the_comment(
+    project: Callable[[dict[str, str]], Path], run: Run, service: str, where: str, what: str
+) -> None:
+    # grpc's generator copies these comments into docstrings as they are.
+    proto = f'syntax = "proto3";\npackage p;\nmessage M {{}}\n{service}\n'
+    project({"Protobuild.toml": GRPC_ONLY, "proto/p/m.proto": proto})
+    result = run()
+    assert result.code == 3
+    assert result.err == f"proto/p/m.proto:{where}: " + QUOTES_ERROR.format(what)
     assert not Path("gen").exists()
 
 

@@ -9,11 +9,8 @@ rewritten later, by the layout stage.
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import dataclasses
 import functools
-import keyword
 import os
 import re
 import tempfile
@@ -25,6 +22,7 @@ from typing import IO
 
 from google.protobuf import descriptor_pb2
 
+from protobuild import grpc_modules
 from protobuild.config import Generator
 from protobuild.errors import CompileError, Location, shown
 from protobuild.resolve import Plan, ProtoFile
@@ -144,96 +142,7 @@ def _run_protoc(
                 p for p in group if name not in SERVICE_ONLY or p.import_path in with_services
             ]
             outputs += _read_zip(out / f"{name}.zip", name, wanted)
-    outputs = [_tidy_grpc_module(o) if o.generator == "grpc" else o for o in outputs]
-    _check_grpc_modules(outputs, _keyword_rpcs(descriptors), group)
-    return outputs, serialized
-
-
-def _tidy_grpc_module(out: GeneratedFile) -> GeneratedFile:
-    """grpc's module with its comment-made docstrings as Python reads them cleanly.
-
-    grpc's generator copies rpc and service comments into docstrings as they are: a comment
-    written with CRLF line ends leaves carriage returns in an LF file, and a backslash
-    (`\\d+`, `C:\\dir`) becomes an invalid escape sequence, a SyntaxWarning from Python 3.12
-    that `-W error` turns into a failed import. Such docstrings become raw strings, which show
-    the comment exactly as written. grpc's own code has neither character, so other modules
-    are returned as they are, unscanned.
-    """
-    content = out.content.replace(b"\r\n", b"\n")
-    if b"\\" in content:
-        content = _raw_docstrings(content)
-    return out if content == out.content else dataclasses.replace(out, content=content)
-
-
-def _raw_docstrings(content: bytes) -> bytes:
-    """Each docstring of grpc's module holding a backslash made raw. Triple quotes appear in
-    grpc's code only around docstrings, so every other piece between them is one; an odd
-    count (a comment with `\"\"\"` in it) is left to the check that follows."""
-    pieces = content.split(b'"""')
-    if len(pieces) % 2 == 0:
-        return content
-    for index in range(1, len(pieces), 2):
-        body = pieces[index]
-        ends_escaped = (len(body) - len(body.rstrip(b"\\"))) % 2  # `\"""` ends no string
-        if b"\\" in body and not ends_escaped:
-            pieces[index - 1] += b"r"
-    return b'"""'.join(pieces)
-
-
-def _keyword_rpcs(fds: descriptor_pb2.FileDescriptorSet) -> set[str]:
-    """The files with an rpc named like a Python keyword (`rpc async`)."""
-    return {
-        proto.name
-        for proto in fds.file
-        for service in proto.service
-        if any(keyword.iskeyword(method.name) for method in service.method)
-    }
-
-
-def _check_grpc_modules(
-    outputs: Sequence[GeneratedFile], suspects: set[str], group: Sequence[ProtoFile]
-) -> None:
-    """Raise CompileError for a gRPC module that is not valid Python.
-
-    grpc's generator writes rpc names and comments as they are: `rpc async` becomes
-    `self.async = ...`, and a `\"\"\"` in a comment ends its docstring early. Parsing every
-    module would cost a third of a build, so only the files where that can happen are parsed:
-    a keyword rpc, a backslash (a docstring made raw), or triple quotes where grpc's own
-    docstrings never put them.
-    """
-    for out in outputs:
-        if out.generator != "grpc":
-            continue
-        if out.proto in suspects or b"\\" in out.content or _stray_quotes(out.content):
-            try:
-                compile(out.content, out.path, "exec", ast.PyCF_ONLY_AST)
-            except SyntaxError as exc:
-                raise _invalid_grpc_module(out, exc, group) from exc
-
-
-def _stray_quotes(content: bytes) -> bool:
-    """Whether `content` has triple quotes where grpc's docstrings never put them (they open
-    after indentation and close at the end of a line), or an odd number of them."""
-    if content.count(b'"""') % 2:
-        return True
-    position = content.find(b'"""')
-    while position >= 0:
-        opens = not content[content.rfind(b"\n", 0, position) + 1 : position].strip()
-        if not opens and content[position + 3 : position + 4] not in (b"\n", b""):
-            return True
-        position = content.find(b'"""', position + 3)
-    return False
-
-
-def _invalid_grpc_module(
-    out: GeneratedFile, error: SyntaxError, group: Sequence[ProtoFile]
-) -> CompileError:
-    source = next(p.source for p in group if p.import_path == out.proto)
-    return CompileError(
-        f"{shown(source)}: grpc's generator wrote {out.path}, which is not valid Python "
-        f"({error.msg}, its line {error.lineno}): rename an rpc named like a Python keyword or "
-        'take """ out of its comment, or leave grpc out for this file in an [[overrides]] entry'
-    )
+    return grpc_modules.tidied(outputs, descriptors, group), serialized
 
 
 def _read_zip(archive: Path, generator: str, group: Sequence[ProtoFile]) -> list[GeneratedFile]:
