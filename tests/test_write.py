@@ -82,3 +82,14 @@ def test_ctrl_c_while_the_second_thread_stages_leaves_the_previous_tree(
         if thread.name == "protobuild-stage":
             thread.join()
     assert tree_bytes(tmp_path) == PREVIOUS  # nor any staged file: tree_bytes lists them all
+
+
+def test_names_near_the_file_system_limit_are_staged_under_shorter_names(tmp_path: Path) -> None:
+    # 250 bytes is a legal name; `.NAME.protobuild-PID` would not be (255 bytes at most).
+    names = ["a" * 247 + ".py", "a" * 247 + ".pi", "é" * 120 + ".py"]
+    staged = {staged_name(name) for name in names}
+    assert len(staged) == len(names)
+    assert all(len(name.encode()) <= 255 and name.startswith(".") for name in staged)
+    tree = OutputTree(tmp_path, tuple(OutputFile(n, n.encode()) for n in names))
+    write.apply(tree, Changes(tmp_path, added=tuple(names)))
+    assert tree_bytes(tmp_path) == {n: n.encode() for n in names}

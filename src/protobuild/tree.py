@@ -7,6 +7,7 @@ else, and is never overwritten.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -85,8 +86,19 @@ _STAGED = re.compile(r"\..+\.protobuild-\d+\Z")
 
 
 def staged_name(name: str) -> str:
-    """The name under which this process stages the file `name` (see _STAGED)."""
-    return f".{name}.protobuild-{os.getpid()}"
+    """The name under which this process stages the file `name` (see _STAGED). A name too
+    long to take the additions (file systems allow 255 bytes) is shortened, and stays
+    distinct from its neighbours' by a digest of the whole name."""
+    suffix = f".protobuild-{os.getpid()}"
+    staged = f".{name}{suffix}"
+    if len(staged.encode()) <= _NAME_MAX:
+        return staged
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    keep = name.encode()[: _NAME_MAX - len(suffix) - len(digest) - 2].decode(errors="ignore")
+    return f".{keep}~{digest}{suffix}"
+
+
+_NAME_MAX = 255  # bytes in one file name: ext4, xfs, btrfs, APFS, tmpfs
 
 
 def is_skipped_dir(name: str) -> bool:
