@@ -362,6 +362,39 @@ def test_a_template_writing_a_generated_module_is_named_in_the_error(
     assert tree_bytes(templated / "gen") == before
 
 
+def test_a_template_module_beside_a_package_of_that_name_is_an_error(
+    templated: Path, run: Run
+) -> None:
+    before = tree_bytes(templated / "gen")
+    (templated / "templates/{package}.py.j2").write_text("# one module per package\n")
+    result = run()
+    assert result.code == 3
+    assert result.err == (
+        "protobuild: error: acme/v1.py, written by template templates/{package}.py.j2, and the "
+        "package acme/v1/, holding files of python for acme/v1/thing.proto, would have one "
+        "module name and only one could be imported; rename the template or the proto file or "
+        "package\n"
+    )
+    assert tree_bytes(templated / "gen") == before
+
+
+def test_a_module_beside_a_package_of_that_name_is_an_error(project: Project, run: Run) -> None:
+    # `x.proto` gives x_pb2.py; `x_pb2/y.proto` gives the package x_pb2/ that would hide it.
+    project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG,
+            "proto/x.proto": 'syntax = "proto3";\npackage a;\nmessage R {}\n',
+            "proto/x_pb2/y.proto": 'syntax = "proto3";\npackage b;\nmessage Y {}\n',
+        }
+    )
+    result = run()
+    assert result.code == 3
+    assert result.err.startswith(
+        "protobuild: error: x_pb2.py, written by python for x.proto, and the package x_pb2/, "
+    )
+    assert not Path("gen").exists()
+
+
 def test_a_directory_where_a_new_file_goes_stops_the_run_before_any_write(
     templated: Path, run: Run
 ) -> None:

@@ -170,6 +170,22 @@ def _reject_files_over_directories(claims: Mapping[str, str]) -> None:
             f"{path} would be a file, written by {claims[path]}, and a directory, holding "
             f"files of {directories[path]}; rename the template or the proto package"
         )
+    _reject_modules_beside_packages(claims, directories)
+
+
+def _reject_modules_beside_packages(
+    claims: Mapping[str, str], directories: Mapping[str, str]
+) -> None:
+    """Raise CompileError for a module `x.py` (or stub) beside a directory `x/` of the tree:
+    one name for two things, so Python imports one of them and the other is unreachable."""
+    for path in sorted(claims):
+        stem, dot, suffix = path.rpartition(".")
+        if dot and suffix in ("py", "pyi") and stem in directories:
+            raise CompileError(
+                f"{path}, written by {claims[path]}, and the package {stem}/, holding files of "
+                f"{directories[stem]}, would have one module name and only one could be "
+                "imported; rename the template or the proto file or package"
+            )
 
 
 def _sources_by_stem(plan: Plan) -> dict[tuple[str, str], str]:
