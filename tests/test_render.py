@@ -279,6 +279,8 @@ def test_syntax_error_names_template_and_line(
         ("{stem}-{package}.j2", "not both"),
         ("{package}.j2", "empty output path"),
         ("{package}.py.j2", r"the file name '\.py' \(no stem\) for files without a package"),
+        (".extra/{stem}_y.py.j2", r"the template is in \.extra/, so its output would be too"),
+        ("{package}/__pycache__/x.j2", r"the template is in __pycache__/"),
     ],
 )
 def test_bad_template_names_are_errors(

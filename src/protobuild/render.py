@@ -35,6 +35,7 @@ from google.protobuf import descriptor_pb2
 from protobuild import model
 from protobuild.errors import Location, TemplateError
 from protobuild.toolchain import stock_template_dir
+from protobuild.tree import is_skipped_dir
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SCOPES = {"stem": "file", "package": "package"}
@@ -126,6 +127,14 @@ def _template(directory: Path, name: str) -> Template:
         raise TemplateError(message, Location(directory / name))
     if len(placeholders) > 1:
         message = f"a template name may use one of {_KNOWN}, not both"
+        raise TemplateError(message, Location(directory / name))
+    hidden = [part for part in name.split("/")[:-1] if is_skipped_dir(part)]
+    if hidden:
+        message = (
+            f"the template is in {hidden[0]}/, so its output would be too, and protobuild "
+            "never looks inside such directories (hidden ones, __pycache__): it could not "
+            "check or remove the file; move the template out of it"
+        )
         raise TemplateError(message, Location(directory / name))
     scope = _SCOPES[placeholders.pop()] if placeholders else "tree"
     return Template(name=name, scope=scope, pattern=name[: -len(".j2")])
