@@ -246,3 +246,35 @@ def test_a_snapshot_target_that_a_run_would_destroy_is_an_error(target: str, mes
     assert error(text) == f"/p/Protobuild.toml:11:1: descriptors[0].target: {message}" + (
         "; name a file, such as api/next.pb.txt" if "directory" in message else ""
     )
+
+
+@pytest.mark.parametrize("generator", ["grpc", "services"])
+def test_generators_importing_the_message_modules_need_python(generator: str) -> None:
+    message = error(BASE + f"[generators]\n{generator} = {{}}\nmypy = {{}}\n")
+    assert message == (
+        f"/p/Protobuild.toml:7:1: generators: {generator} writes modules that import the _pb2 "
+        "modules of the python generator, which is not on; add python = {}"
+    )
+
+
+def test_services_with_ones_own_templates_may_go_without_python(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    text = BASE + '[generators]\nservices = { templates = "docs" }\n'
+    cfg = parse(text, tmp_path / "Protobuild.toml")
+    assert [g.name for g in cfg.generators] == ["services"]
+
+
+def test_an_empty_breaking_ignore_reason_is_an_error() -> None:
+    text = BASE + '[[breaking.ignore]]\nrule = "FIELD_SAME_TYPE"\nreason = " "\n'
+    assert error(text) == (
+        "/p/Protobuild.toml:9:1: breaking.ignore[0].reason: say why the rule may be broken "
+        "here, for whoever reads the exception next"
+    )
+
+
+def test_an_empty_template_directory_option_is_an_error() -> None:
+    text = BASE + '[generators]\npython = {}\nservices = { templates = "" }\n'
+    assert error(text) == (
+        "/p/Protobuild.toml:9:14: generators.services.templates: empty; name your template "
+        "directory (relative to the config file), or drop the option for the stock templates"
+    )

@@ -123,3 +123,36 @@ def test_override_pattern_matching_no_proto_is_an_error_and_writes_nothing(
         "source roots; fix the pattern or remove it\n"
     )
     assert not (root / "gen").exists()
+
+
+def test_python_package_without_a_prefix_puts_the_roots_modules_under_it(
+    project: Callable[..., Path], run: Run
+) -> None:
+    # Import paths stay as they are (order.proto imports "money/v1/money.proto"); only the
+    # vendored root's modules move, under gen/pkg/vendor/.
+    config = MINIMAL_CONFIG.replace(
+        '[[roots]]\npath = "proto"\n',
+        '[[roots]]\npath = "proto"\n[[roots]]\npath = "third_party"\npython_package = "vendor"\n',
+    )
+    root = project(
+        {
+            "Protobuild.toml": config,
+            "proto/acme/v1/order.proto": ORDER,
+            "third_party/money/v1/money.proto": MONEY,
+        }
+    )
+    assert run("-q").code == 0
+    assert (root / "gen/pkg/vendor/money/v1/money_pb2.py").is_file()
+    assert not (root / "gen/pkg/money").exists()
+    script = (
+        "from pkg.acme.v1.order_pb2 import Order\n"
+        "from pkg.vendor.money.v1.money_pb2 import Money\n"
+        "order = Order(total=Money(units=5))\n"
+        "assert type(order.total) is Money, type(order.total)\n"
+        "print(Money.__module__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root / "gen", capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "pkg.vendor.money.v1.money_pb2\n"

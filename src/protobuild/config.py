@@ -312,6 +312,13 @@ class _Decoder:
             raise self.error(
                 f"{key}: pyi and mypy both write _pb2.pyi files; keep one of them", key
             )
+        importers = [g.name for g in found if _imports_messages(g)]
+        if importers and "python" not in names:
+            raise self.error(
+                f"{key}: {importers[0]} writes modules that import the _pb2 modules of the "
+                "python generator, which is not on; add python = {}",
+                key,
+            )
         return found
 
     def _generator(self, name: str, options: object, key: str) -> Generator:
@@ -333,6 +340,12 @@ class _Decoder:
         return Generator(name, tuple(sorted(options.items())))
 
     def _template_dir(self, options: dict[str, Any], key: str) -> Path:
+        if not options["templates"].strip():
+            raise self.error(
+                f"{key}.templates: empty; name your template directory (relative to the config "
+                "file), or drop the option for the stock templates",
+                f"{key}.templates",
+            )
         directory = self._dir(options["templates"], f"{key}.templates")
         if not directory.is_dir():
             raise self.error(
@@ -400,6 +413,12 @@ class _Decoder:
             self._keys(entry, _IGNORE_KEYS, key)
             rule = self._string(entry, f"{key}.rule", required=True)
             reason = self._string(entry, f"{key}.reason", required=True)
+            if not reason.strip():
+                raise self.error(
+                    f"{key}.reason: say why the rule may be broken here, for whoever reads "
+                    "the exception next",
+                    f"{key}.reason",
+                )
             files = self._strings(entry, f"{key}.files") or ("**",)
             found.append(BreakingIgnore(rule, files, reason))
         if found:
@@ -518,6 +537,14 @@ class _Decoder:
     def error(self, message: str, key: str) -> ConfigError:
         line, column = find_key(self.lines, key)
         return ConfigError(message, Location(self.path, line, column))
+
+
+def _imports_messages(generator: Generator) -> bool:
+    """Whether `generator`'s modules import the `_pb2` modules at run time: grpc's, and the
+    stock services templates' (a template directory of one's own may render anything)."""
+    if generator.name == "services":
+        return not generator.option("templates", "")
+    return generator.name == "grpc"
 
 
 def _normpath(path: Path) -> str:

@@ -285,7 +285,7 @@ class _Resolver:
             )
         rest = import_path
         package = self.config.output.package
-        if spec.prefix and spec.python_package is not None:
+        if spec.python_package is not None:
             rest = import_path.removeprefix(spec.prefix).lstrip("/")
             package = ".".join(p for p in (package, spec.python_package) if p)
         relative = protoc_module(rest)
