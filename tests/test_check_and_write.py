@@ -50,6 +50,21 @@ def test_check_lists_changed_missing_and_stale_with_diff_and_fix(current: Path, 
     assert tree_bytes(current / "gen") == before
 
 
+def test_check_run_from_elsewhere_names_files_as_git_would(
+    current: Path,
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    (current / "proto/acme/v1/thing.proto").write_text(THING_PROTO.replace("name", "title"))
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    result = run("-f", str(current / "Protobuild.toml"), "check")
+    assert result.code == 1
+    shown = str(current).lstrip("/")
+    assert f"--- a/{shown}/gen/pkg/acme/v1/thing_pb2.pyi" in result.out.splitlines()
+    assert f"+++ b/{shown}/gen/pkg/acme/v1/thing_pb2.pyi" in result.out.splitlines()
+
+
 def test_check_fix_command_names_the_config_given(current: Path, run: Run) -> None:
     (current / "gen/pkg/acme/v1/thing_pb2.py").unlink()
     result = run("-f", "Protobuild.toml", "check")

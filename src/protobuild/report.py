@@ -93,7 +93,8 @@ def _diffs(tree: OutputTree, changes: Changes, root: str) -> list[str]:
             break
         before = _text(current.get(path, b""))
         after = _text(wanted.get(path, b""))
-        shown = posixpath.normpath(f"{root}/{path}")
+        # As git names files outside the working directory: a/tmp/x, not a//tmp/x.
+        shown = posixpath.normpath(f"{root}/{path}").lstrip("/")
         diff = list(difflib.unified_diff(before, after, f"a/{shown}", f"b/{shown}", n=2))
         lines += [line.rstrip("\n") for line in diff[:MAX_DIFF_LINES]]
         if len(diff) > MAX_DIFF_LINES:
