@@ -308,6 +308,24 @@ def test_an_output_at_the_project_top_leaves_other_trees_alone(project: Project,
     assert run("-q", "check").code == 0
 
 
+def test_top_level_protos_under_google_join_the_google_namespace(
+    project: Project, run: Run
+) -> None:
+    # A google/__init__.py beside them would hide google.protobuf, which their modules import.
+    config = MINIMAL_CONFIG.replace('package = "pkg"', 'package = ""')
+    mine = THING_PROTO.replace("package acme.v1;", "package google.mine;")
+    root = project({"Protobuild.toml": config, "proto/google/mine/thing.proto": mine})
+    assert run("-q").code == 0
+    assert not (root / "gen/pkg/google/__init__.py").exists()
+    assert (root / "gen/pkg/google/mine/__init__.py").is_file()
+    script = "from google.mine import thing_pb2\nprint(thing_pb2.Thing(name='x').name)\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root / "gen/pkg", capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout) == (0, "x\n"), done.stderr
+    assert run("-q", "check").code == 0
+
+
 def test_protos_under_non_ascii_directories_are_built_and_importable(
     project: Project, run: Run
 ) -> None:

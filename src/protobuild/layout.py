@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from protobuild.compile import Compiled, GeneratedFile
 
 TYPED_GENERATORS = ("pyi", "mypy", "mypy_grpc", "services")
+# Namespace packages that installed distributions share (protobuf and googleapis-common-protos
+# both install into google/): outputs at the top level (output.package = "") join them, since
+# a google/__init__.py would hide google.protobuf itself.
+SHARED_NAMESPACES = frozenset({"google"})
 
 
 @dataclass(frozen=True)
@@ -209,7 +213,10 @@ def _package_files(plan: Plan, files: Iterable[str]) -> Iterable[OutputFile]:
     """The files a package needs (`__init__.py`, `py.typed`) for the output `files` (paths)."""
     output = plan.config.output
     if output.init_files == "empty":
-        for directory in _package_dirs(files, top_level=not output.package):
+        directories = _package_dirs(files, top_level=not output.package)
+        if not output.package:
+            directories = [d for d in directories if d not in SHARED_NAMESPACES]
+        for directory in directories:
             yield OutputFile(
                 posixpath.join(directory, "__init__.py"),
                 f"{toolchain.MARKER}. DO NOT EDIT.\n".encode(),
