@@ -162,11 +162,49 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
             'Field "2" with name "size" on message "Thing" changed cardinality from "optional with implicit presence" to "optional with explicit presence".',
         ),
     ],
+    "field_same_presence_edition": [
+        (
+            "FIELD_SAME_CARDINALITY",
+            "acme/v1/edition.proto:6:3",
+            'Field "1" with name "count" on message "Edition" changed cardinality from "optional with implicit presence" to "optional with explicit presence".',
+        ),
+    ],
+    "field_same_presence_feature": [
+        (
+            "FIELD_SAME_CARDINALITY",
+            "acme/v1/edition.proto:6:3",
+            'Field "1" with name "count" on message "Edition" changed cardinality from "optional with implicit presence" to "optional with explicit presence".',
+        ),
+        (
+            "FIELD_SAME_CARDINALITY",
+            "acme/v1/edition.proto:8:3",
+            'Field "3" with name "offset" on message "Edition" changed cardinality from "required" to "optional with explicit presence".',
+        ),
+        (
+            "FIELD_SAME_CARDINALITY",
+            "acme/v1/edition.proto:13:5",
+            'Field "1" with name "id" on message "Edition.Part" changed cardinality from "optional with implicit presence" to "optional with explicit presence".',
+        ),
+    ],
     "field_same_type": [
         (
             "FIELD_SAME_TYPE",
             "acme/v1/api.proto:7:3",
             'Field "2" with name "size" on message "Thing" changed type from "int32" to "int64".',
+        ),
+    ],
+    "field_same_type_delimited": [
+        (
+            "FIELD_SAME_TYPE",
+            "acme/v1/edition.proto:6:3",
+            'Field "1" with name "part" on message "Edition" changed type from "message (delimited encoding)" to "message".',
+        ),
+    ],
+    "field_same_type_group": [
+        (
+            "FIELD_SAME_TYPE",
+            "acme/v1/legacy.proto:6:12",
+            'Field "1" with name "part" on message "Legacy" changed type from "group" to "message".',
         ),
     ],
     "file_no_delete": [

@@ -17,7 +17,7 @@ RULES: Mapping[str, str] = {
     "FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED": "a field was deleted without reserving its number",
     "FIELD_SAME_NUMBER": "a field kept its name but changed its number",
     "FIELD_SAME_NAME": "a field number now has another name (renamed or reused)",
-    "FIELD_SAME_TYPE": "a field changed type",
+    "FIELD_SAME_TYPE": "a field changed type or encoding (group, delimited or length-prefixed)",
     "FIELD_SAME_CARDINALITY": "a field changed label or presence (optional, repeated, ...)",
     "FIELD_SAME_ONEOF": "a field moved into, out of or between oneofs",
     "FIELD_SAME_JSON_NAME": "a field's JSON name changed",

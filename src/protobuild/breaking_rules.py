@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from google.protobuf import descriptor_pb2 as d
 
-from protobuild.breaking_fields import check_fields
+from protobuild.breaking_fields import Scope, check_fields
 from protobuild.breaking_model import (
     ENUM_VALUE,
     FILE_ENUM,
@@ -103,7 +103,7 @@ def check_file(cur: FileIndex, old: FileIndex) -> Iterator[Break]:
     yield from _deleted(cur, old, "enums", "ENUM_NO_DELETE", "enum")
     yield from _deleted(cur, old, "services", "SERVICE_NO_DELETE", "service")
     for name in old.messages.keys() & cur.messages.keys():
-        yield from check_message(cur, name, cur.messages[name], old.messages[name].proto)
+        yield from check_message(cur, old, name)
     for name in old.enums.keys() & cur.enums.keys():
         yield from check_enum(file, name, cur.enums[name], old.enums[name].proto)
     for name in old.services.keys() & cur.services.keys():
@@ -123,15 +123,21 @@ def _deleted(cur: FileIndex, old: FileIndex, kind: str, rule: str, noun: str) ->
         yield Break(rule, message, cur.proto.name, at)
 
 
-def check_message(
-    cur: FileIndex, name: str, node: Node[d.DescriptorProto], old: d.DescriptorProto
-) -> Iterator[Break]:
-    """The breaks of one message present in both versions: fields, oneofs, reserved."""
-    file = cur.proto.name
-    yield from check_fields(cur.proto, name, node, old)
-    yield from _deleted_oneofs(file, name, node, old)
-    now, was = _message_reserved(node.proto), _message_reserved(old)
-    yield from _reserved(file, f'message "{name}"', node.path, now, was, "RESERVED_MESSAGE")
+def check_message(cur: FileIndex, old: FileIndex, name: str) -> Iterator[Break]:
+    """The breaks of message `name`, present in both versions: fields, oneofs, reserved."""
+    file, node, was = cur.proto.name, cur.messages[name], old.messages[name].proto
+    yield from check_fields(node, _scope(cur, name), _scope(old, name))
+    yield from _deleted_oneofs(file, name, node, was)
+    reserved = _message_reserved(node.proto), _message_reserved(was)
+    yield from _reserved(file, f'message "{name}"', node.path, *reserved, "RESERVED_MESSAGE")
+
+
+def _scope(found: FileIndex, name: str) -> Scope:
+    # Editions features are inherited through every enclosing message, so the fields of
+    # `Outer.Inner` need `Outer` too; both are in the index under their own names.
+    parts = name.split(".")
+    enclosing = [found.messages[".".join(parts[:end])].proto for end in range(len(parts), 0, -1)]
+    return Scope(found.proto, name, tuple(enclosing))
 
 
 def _deleted_oneofs(
