@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
@@ -241,3 +242,22 @@ def test_record_after_a_root_is_dropped_is_the_one_a_fresh_run_writes(
     _fresh_clone(root)
     assert run("-q").code == 0
     assert (root / RECORD).read_bytes() == with_cache
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002])
+def test_record_and_cache_files_follow_the_umask(
+    project: Callable[..., Path], run: Run, umask: int
+) -> None:
+    # Others in a shared checkout (or a container's other user) must be able to read it.
+    previous = os.umask(umask)
+    try:
+        root = project(
+            {"Protobuild.toml": MINIMAL_CONFIG, "proto/acme/v1/thing.proto": THING_PROTO}
+        )
+        assert run("-q").code == 0
+    finally:
+        os.umask(previous)
+    expected = 0o666 & ~umask
+    assert stat.S_IMODE((root / "Protobuild.sum").stat().st_mode) == expected
+    assert stat.S_IMODE((root / "gen/pkg/acme/v1/thing_pb2.py").stat().st_mode) == expected
+    assert stat.S_IMODE((root / ".protobuild-cache/state.json").stat().st_mode) == expected

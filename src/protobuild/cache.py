@@ -361,9 +361,12 @@ def _is_marker(path: str) -> bool:
 
 
 def write_atomically(target: Path, data: bytes) -> None:
-    import tempfile  # only when writing: a cache hit never does
+    """Replace `target` with `data` in one step. The mode is 0o666 less the umask, as for any
+    file the user writes (tempfile's 0o600 made the committed record unreadable to others)."""
+    import secrets  # only when writing: a cache hit never does
 
-    handle, name = tempfile.mkstemp(prefix=".state.", dir=target.parent)
+    name = target.parent / f".state.{os.getpid()}.{secrets.token_hex(6)}"
+    handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
