@@ -457,7 +457,13 @@ def test_an_edited_template_is_shown_as_a_diff_not_as_toolchain_drift(
     assert "+# acme/v1/thing.proto, edited" in result.out.splitlines()
 
 
-def test_moving_the_output_says_what_was_left_in_the_old_directory(current: Path, run: Run) -> None:
+@pytest.mark.parametrize("fresh_clone", [False, True])
+def test_moving_the_output_says_what_was_left_in_the_old_directory(
+    current: Path, run: Run, fresh_clone: bool
+) -> None:
+    if fresh_clone:  # this machine's cache is seeded from the committed record
+        shutil.rmtree(current / ".protobuild-cache")
+        assert run("-q").code == 0
     config = current / "Protobuild.toml"
     config.write_text(config.read_text().replace('dir = "gen/pkg"', 'dir = "out/pkg"'))
     old = tree_bytes(current / "gen/pkg")

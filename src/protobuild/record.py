@@ -68,8 +68,20 @@ def entry(config: Config, keys: inputs.Keys) -> cache.Entry | None:
         return None
     digests = {name: digest for name, (digest, _) in files[1].items()}
     owners = {name: owner for name, (_, owner) in files[1].items() if owner}
-    # No stats: lookup hashes every file before believing the record.
-    return cache.Entry(keys.full, 0, digests, {}, keys.base, keys.protos, owners, {}, found)
+    # No stats: lookup hashes every file before believing the record. Its paths are in this
+    # config's output directory, which the entry remembers (a later move of it is noticed).
+    return cache.Entry(
+        keys.full,
+        0,
+        digests,
+        {},
+        keys.base,
+        keys.protos,
+        owners,
+        {},
+        found,
+        output=str(config.output.dir),
+    )
 
 
 def generated_paths(config: Config) -> frozenset[str]:
