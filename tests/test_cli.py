@@ -150,13 +150,18 @@ def test_paths_leave_outputs_drawn_from_every_proto_alone_and_say_so(
     (root / "proto/other/o.proto").write_text(
         other.replace("message O {}", "message O { int32 n = 1; }")
     )
+    record = (root / "Protobuild.sum").read_bytes()
     result = run("generate", "proto/other")
     assert result.code == 0
-    assert result.err.splitlines()[-1] == (
+    assert result.err.splitlines()[-2:] == [
         "protobuild: note: [[descriptors]] snapshots and templates that render per package or "
         "per run draw on every proto, so a run on some paths leaves them as they are; run "
-        "`protobuild` without paths to update them"
-    )
+        "`protobuild` without paths to update them",
+        "protobuild: note: Protobuild.sum is left as it was by a run on some paths; run "
+        "`protobuild` without paths before committing, or every check will regenerate "
+        "everything",
+    ]
+    assert (root / "Protobuild.sum").read_bytes() == record
     assert (root / "gen/pkg/INDEX.md").read_bytes() == index
     assert index.endswith(b"acme/v1/thing.proto\nother/o.proto\n")
     assert run("-q", "check").code == 0

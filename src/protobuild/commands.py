@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, cast
 
 from protobuild import pipeline
+from protobuild.config import Config
 from protobuild.errors import shown
 
 if TYPE_CHECKING:  # resolve is imported only when a run needs a plan (not on a cache hit)
@@ -47,7 +48,21 @@ def generate(
             "or per run draw on every proto, so a run on some paths leaves them as they are; "
             "run `protobuild` without paths to update them"
         )
+    if outcome.on_paths and changes and not dry_run and outcome.built_config().output.record:
+        lines.append(_record_left_note(outcome.built_config()))
     return "".join(f"{line}\n" for line in lines)
+
+
+def _record_left_note(config: Config) -> str:
+    from protobuild import record
+
+    # The record vouches for the whole tree from the inputs' digests; a run on some paths
+    # cannot tell whether the other protos' outputs are current, so it leaves the record.
+    return (
+        f"protobuild: note: {shown(record.path(config))} is left as it was by a run on some "
+        "paths; run `protobuild` without paths before committing, or every check will "
+        "regenerate everything"
+    )
 
 
 def _partial(outcome: pipeline.Outcome) -> str:

@@ -57,6 +57,8 @@ class Outcome(NamedTuple):
     kept_stats: Mapping[str, cache.Stat] = {}
     # A run on some paths left out outputs drawn from many protos (see _build_tree).
     left_whole_tree: bool = False
+    # A run on some paths: the committed record was left as it was.
+    on_paths: bool = False
     # The output directory of the cache's previous run, when the config moved the output
     # elsewhere and files generated there are still in it: (directory, how many).
     left_behind: tuple[Path, int] | None = None
@@ -125,6 +127,7 @@ def _build(cfg: Config, only: Sequence[Path], use_cache: bool) -> Outcome:
         kept=kept,
         kept_stats=kept_stats,
         left_whole_tree=bool(only) and _has_whole_tree_outputs(selected),
+        on_paths=bool(only),
         left_behind=_left_behind(cfg, entry),
     )
 
