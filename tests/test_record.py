@@ -261,3 +261,22 @@ def test_record_and_cache_files_follow_the_umask(
     assert stat.S_IMODE((root / "Protobuild.sum").stat().st_mode) == expected
     assert stat.S_IMODE((root / "gen/pkg/acme/v1/thing_pb2.py").stat().st_mode) == expected
     assert stat.S_IMODE((root / ".protobuild-cache/state.json").stat().st_mode) == expected
+
+
+def test_a_record_that_cannot_be_written_is_a_note_not_a_failure(
+    project: Callable[..., Path], run: Run
+) -> None:
+    # A directory in its place (root ignores file modes, so it stands in for a read-only one).
+    root = project({"Protobuild.toml": MINIMAL_CONFIG, "proto/acme/v1/thing.proto": THING_PROTO})
+    (root / "Protobuild.sum").mkdir()
+    result = run()
+    assert result.code == 0
+    assert result.err.splitlines()[-1] == (
+        "protobuild: note: could not write Protobuild.sum (Is a directory); the generated files "
+        "are written, but checks elsewhere will regenerate everything until it is"
+    )
+    assert (root / "gen/pkg/acme/v1/thing_pb2.py").is_file()
+    assert "could not write" in run().err  # said again on a cache hit, until it is written
+    (root / "Protobuild.sum").rmdir()
+    assert "note" not in run().err
+    assert (root / "Protobuild.sum").is_file()

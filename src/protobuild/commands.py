@@ -50,6 +50,8 @@ def generate(
         )
     if outcome.on_paths and changes and not dry_run and outcome.built_config().output.record:
         lines.append(_record_left_note(outcome.built_config()))
+    if outcome.record_error:
+        lines.append(_record_error_note(outcome.built_config(), outcome.record_error))
     return "".join(f"{line}\n" for line in lines)
 
 
@@ -62,6 +64,16 @@ def _record_left_note(config: Config) -> str:
         f"protobuild: note: {shown(record.path(config))} is left as it was by a run on some "
         "paths; run `protobuild` without paths before committing, or every check will "
         "regenerate everything"
+    )
+
+
+def _record_error_note(config: Config, error: str) -> str:
+    from protobuild import record
+
+    return (
+        f"protobuild: note: could not write {shown(record.path(config))} ({error}); the "
+        "generated files are written, but checks elsewhere will regenerate everything until "
+        "it is"
     )
 
 

@@ -59,6 +59,8 @@ class Outcome(NamedTuple):
     left_whole_tree: bool = False
     # A run on some paths: the committed record was left as it was.
     on_paths: bool = False
+    # Why the committed record could not be written ("" when it was, or had no need to be).
+    record_error: str = ""
     # The output directory of the cache's previous run, when the config moved the output
     # elsewhere and files generated there are still in it: (directory, how many).
     left_behind: tuple[Path, int] | None = None
@@ -272,30 +274,44 @@ def _generate(cfg: Config, only: Sequence[Path]) -> Outcome:
         from protobuild import write
 
         write.apply(outcome.built_tree(), outcome.changes)
-    _remember(outcome)
-    return outcome
+    return outcome._replace(record_error=_remember(outcome))
 
 
-def _remember(outcome: Outcome) -> None:
+def _remember(outcome: Outcome) -> str:
     """Record a freshly written tree in the cache (after the write, so that stats are final)
-    and in the committed record; after a cache hit, bring the record up to date if need be."""
+    and in the committed record; after a cache hit, bring the record up to date if need be.
+    Returns why the record could not be written ("" when it was)."""
     tree, config, keys = outcome.tree, outcome.config, outcome.keys
     if outcome.vouched is not None and config is not None and keys is not None:
-        _refresh_record(config, keys, outcome.vouched)
+        return _refresh_record(config, keys, outcome.vouched)
     if tree is not None and config is not None and keys is not None:
         digests, owners = _digests(outcome, tree), dict(tree.owners)
-        written = record.store(config, keys, digests, owners)
+        written, error = _store_record(config, keys, digests, owners)
         cache.store(config, keys, digests, owners, (), written, outcome.kept_stats)
+        return error
+    return ""
 
 
-def _refresh_record(config: Config, keys: inputs.Keys, entry: cache.Entry) -> None:
+def _refresh_record(config: Config, keys: inputs.Keys, entry: cache.Entry) -> str:
     """Rewrite a missing or changed record from the cache entry that vouched for the output
     (one stat when it is as this machine last wrote or verified it)."""
     found = record.stat(config)
     if not config.output.record or (found is not None and found == entry.record_stat):
-        return
-    written = record.store(config, keys, entry.digests, entry.owners)
+        return ""
+    written, error = _store_record(config, keys, entry.digests, entry.owners)
     cache.note_record(config, entry, keys, written)
+    return error
+
+
+def _store_record(
+    config: Config, keys: inputs.Keys, digests: Mapping[str, str], owners: Mapping[str, str]
+) -> tuple[record.Stat | None, str]:
+    """The record written (its stat), or why it could not be: it speeds checks up, a run
+    never fails for it."""
+    try:
+        return record.store(config, keys, digests, owners), ""
+    except OSError as exc:
+        return None, exc.strerror or str(exc)
 
 
 def _digests(outcome: Outcome, tree: OutputTree) -> dict[str, str]:

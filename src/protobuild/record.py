@@ -19,7 +19,6 @@ that finds the files current but the record missing or out of date says so.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -94,14 +93,13 @@ def generated_paths(config: Config) -> frozenset[str]:
 def store(
     config: Config, keys: inputs.Keys, digests: Mapping[str, str], owners: Mapping[str, str]
 ) -> Stat | None:
-    """Write the record if its bytes change; its stat afterwards. None when it is off or
-    cannot be written (a read-only checkout): it speeds checks up, it is never needed."""
+    """Write the record if its bytes change; its stat afterwards (None when it is off).
+    Raises OSError when it cannot be written (a read-only checkout, a full disk)."""
     if not config.output.record:
         return None
     wanted = text(keys, digests, owners)
-    with contextlib.suppress(OSError):
-        if _read(path(config)) != wanted:
-            cache.write_atomically(path(config), wanted)
+    if _read(path(config)) != wanted:
+        cache.write_atomically(path(config), wanted)
     return stat(config)
 
 
