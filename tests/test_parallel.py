@@ -260,3 +260,35 @@ def test_workers_end_when_their_run_is_killed_outright() -> None:
         assert _wait_until(gone, 30), "orphaned workers still running"
     finally:
         run.kill()
+
+
+def _worker_sending(payload: bytes, writer: int) -> None:
+    """In a forked child: a worker that finished a chunk, writing its result to the parent."""
+    parallel._finished_a_chunk = True
+    try:
+        with os.fdopen(writer, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        os._exit(0)
+
+
+def test_a_worker_stopped_while_sending_a_result_sends_all_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Half a result in the pool's pipe would leave the parent waiting for the rest forever.
+    monkeypatch.setattr(parallel, "_inherited", (len, []))  # what a fan-out's child inherits
+    payload = os.urandom(8 << 20)  # far more than a pipe holds: the write blocks
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:
+        os.close(reader)
+        _worker_sending(payload, writer)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        first = pipe.read(1 << 16)
+        os.kill(child, signal.SIGTERM)  # the parent's stop, or Ctrl-C to the process group
+        time.sleep(0.1)
+        received = first + pipe.read()
+    _, status = os.waitpid(child, 0)
+    assert received == payload
+    assert os.waitstatus_to_exitcode(status) in (0, -signal.SIGALRM)

@@ -109,14 +109,11 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
 
 
 def _end_with_parent(parent: int) -> None:
-    """A worker's set-up: SIGTERM and SIGINT end it quietly, and the kernel sends it SIGTERM
-    when the process that forked it ends. A run killed with SIGKILL (the OOM killer, a CI
-    timeout) would otherwise leave its workers waiting for work forever, holding memory and
-    files."""
+    """A worker's set-up: the kernel sends it SIGTERM when the process that forked it ends. A
+    run killed with SIGKILL (the OOM killer, a CI timeout) would otherwise leave its workers
+    waiting for work forever, holding memory and files."""
     import ctypes
 
-    signal.signal(signal.SIGTERM, _on_terminate)
-    signal.signal(signal.SIGINT, _on_terminate)  # Ctrl-C reaches the whole process group
     set_parent_death_signal = 1  # PR_SET_PDEATHSIG, from <linux/prctl.h>
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
@@ -125,12 +122,40 @@ def _end_with_parent(parent: int) -> None:
         os._exit(130)
 
 
+def _in_forked_child() -> None:
+    """Right after a fork, before any Python code of the child runs: in a worker, SIGTERM and
+    SIGINT (Ctrl-C reaches the whole process group) end it quietly from the start. Installed
+    by the pool's initializer instead, a Ctrl-C just after the fork printed a worker's
+    traceback."""
+    if _inherited is not None:  # forked by map_chunks
+        signal.signal(signal.SIGTERM, _on_terminate)
+        signal.signal(signal.SIGINT, _on_terminate)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_in_forked_child)
+
+
 def _on_terminate(signum: int, frame: object) -> None:
     """In a chunk, unwind (its temporary files are removed on the way to `_run_inherited`);
-    waiting for one, just end (the pool's loop would print a traceback)."""
+    before the first chunk, just end (the pool's loop would print a traceback).
+
+    After a chunk, the pool may be writing its result to the parent: ending in the middle
+    would leave half a message in the pipe, and the parent would wait for the rest forever
+    (a Ctrl-C hung one run in twenty). The worker ends a moment later instead, by the default
+    action of SIGALRM, which also ends one blocked in that write.
+    """
     if _busy:
         raise KeyboardInterrupt
+    if _finished_a_chunk:
+        signal.setitimer(signal.ITIMER_REAL, SEND_GRACE_SECONDS)
+        return
     os._exit(130)
+
+
+# How long a worker asked to stop after a chunk lets the pool send that chunk's result.
+SEND_GRACE_SECONDS = 0.5
 
 
 def _stop(processes: set[BaseProcess]) -> None:
@@ -142,12 +167,14 @@ def _stop(processes: set[BaseProcess]) -> None:
 
 # What forked workers run (see map_chunks): the function and the items it is mapped over.
 _inherited: tuple[Callable[[list[Any]], Any], Sequence[Any]] | None = None
-# In a worker: whether it is running a chunk (see _on_terminate).
+# In a worker: whether it is running a chunk, and whether it has finished one (whose result
+# may be on its way to the parent); see _on_terminate.
 _busy = False
+_finished_a_chunk = False
 
 
 def _run_inherited(bounds: tuple[int, int]) -> Any:
-    global _busy
+    global _busy, _finished_a_chunk
     if _inherited is None:
         raise InternalError("a worker started without the work it was forked for")
     function, items = _inherited
@@ -159,6 +186,7 @@ def _run_inherited(bounds: tuple[int, int]) -> Any:
         # otherwise report it and take the next chunk. Cleanup has run while unwinding.
         os._exit(130)
     finally:
+        _finished_a_chunk = True  # first: a signal in between must not end it at once
         _busy = False
 
 
