@@ -133,6 +133,11 @@ print(code, loaded)
 """
 
 
+def python(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run `script` in a fresh interpreter in `cwd`: generated code imported as users import it."""
+    return subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True)
+
+
 def probe(root: Path, *argv: str) -> str:
     """Run protobuild ARGV in a child in `root`: "CODE [heavy modules it loaded]"."""
     done = subprocess.run(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXTRA_PROTO, MINIMAL_CONFIG, THING_PROTO, Run, probe, tree_bytes
+from tests.conftest import EXTRA_PROTO, MINIMAL_CONFIG, THING_PROTO, Run, probe, python, tree_bytes
 
 Project = Callable[[dict[str, str]], Path]
 EXTRA = EXTRA_PROTO
@@ -319,9 +319,7 @@ def test_top_level_protos_under_google_join_the_google_namespace(
     assert not (root / "gen/pkg/google/__init__.py").exists()
     assert (root / "gen/pkg/google/mine/__init__.py").is_file()
     script = "from google.mine import thing_pb2\nprint(thing_pb2.Thing(name='x').name)\n"
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=root / "gen/pkg", capture_output=True, text=True
-    )
+    done = python(script, root / "gen/pkg")
     assert (done.returncode, done.stdout) == (0, "x\n"), done.stderr
     assert run("-q", "check").code == 0
 
@@ -340,9 +338,7 @@ def test_protos_under_non_ascii_directories_are_built_and_importable(
     }
     assert run("check").code == 0
     script = "from pkg.acme.ü.v1 import thing_services as s; print(s.ThingsClient.__name__)"
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=root / "gen", capture_output=True, text=True
-    )
+    done = python(script, root / "gen")
     assert (done.returncode, done.stdout) == (0, "ThingsClient\n"), done.stderr
 
 

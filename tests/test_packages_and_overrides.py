@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import MINIMAL_CONFIG, Run, tree_bytes
+from tests.conftest import MINIMAL_CONFIG, Run, python, tree_bytes
 
 MONEY = 'syntax = "proto3";\npackage money.v1;\nmessage Money { int64 units = 1; }\n'
 ORDER = """\
@@ -151,8 +151,6 @@ def test_python_package_without_a_prefix_puts_the_roots_modules_under_it(
         "assert type(order.total) is Money, type(order.total)\n"
         "print(Money.__module__)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=root / "gen", capture_output=True, text=True
-    )
+    done = python(script, root / "gen")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "pkg.vendor.money.v1.money_pb2\n"

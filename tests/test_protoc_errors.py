@@ -4,7 +4,6 @@ temporary directory (which may be the full disk protoc is complaining about)."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from protobuild.compile import run_protoc
-from tests.conftest import MINIMAL_CONFIG, Run
+from tests.conftest import MINIMAL_CONFIG, Run, python
 
 
 def test_more_errors_than_a_pipe_holds_are_all_captured(tmp_path: Path) -> None:
@@ -132,9 +131,7 @@ def test_comments_with_backslashes_and_crlf_make_clean_modules(
         "print(repr(g.SServicer.__doc__)); print(repr(g.SServicer.Get.__doc__))\n"
         "print(repr(g.SServicer.Put.__doc__))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=root / "gen", capture_output=True, text=True
-    )
+    done = python(script, root / "gen")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [
         repr("Matches \\d+ under C:\\dir; \\\\ stays two.\n    Second line.\n    "),
