@@ -142,7 +142,7 @@ def _run_protoc(
                 p for p in group if name not in SERVICE_ONLY or p.import_path in with_services
             ]
             outputs += _read_zip(out / f"{name}.zip", name, wanted)
-    return grpc_modules.tidied(outputs, descriptors, group), serialized
+    return grpc_modules.tidied(outputs, descriptors, group, serialized), serialized
 
 
 def _read_zip(archive: Path, generator: str, group: Sequence[ProtoFile]) -> list[GeneratedFile]:
