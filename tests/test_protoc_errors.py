@@ -138,3 +138,31 @@ def test_comments_with_backslashes_and_crlf_make_clean_modules(
         repr("rpc comment with \\ backslash\n        "),
         repr("Ends with a backslash \\\\\n        "),
     ]
+
+
+ORDERS = (
+    'syntax = "proto3";\npackage s;\nmessage M {}\n'
+    "service Order { rpc Get(M) returns (M); }\nservice OrderAsync { rpc Get(M) returns (M); }\n"
+)
+
+
+@pytest.mark.parametrize("flavour", ["both", "sync", "async"])
+def test_services_whose_mypy_grpc_stubs_share_a_name_are_an_error(
+    project: Callable[[dict[str, str]], Path], run: Run, flavour: str
+) -> None:
+    # With both flavours, mypy-protobuf's asyncio stub of Order is OrderAsyncStub, as is the
+    # stub of OrderAsync: the stubs would fail mypy.
+    config = MINIMAL_CONFIG.replace("mypy_grpc = {}", f'mypy_grpc = {{ flavour = "{flavour}" }}')
+    project({"Protobuild.toml": config, "proto/s/o.proto": ORDERS})
+    result = run()
+    if flavour != "both":
+        assert result.code == 0
+        return
+    assert result.code == 3
+    assert result.err == (
+        "proto/s/o.proto: services Order and OrderAsync would both have a stub named "
+        "OrderAsyncStub in mypy-protobuf's gRPC stubs (its asyncio stub of Order has that name "
+        'too), which then fail mypy; rename one of the services, or set flavour = "sync" or '
+        '"async" on mypy_grpc\n'
+    )
+    assert not Path("gen").exists()

@@ -299,6 +299,7 @@ def _run_mypy_protobuf(
         targets = [p.import_path for p in group]
         if generator.name == "mypy_grpc":
             targets = [t for t in targets if t in with_services]
+            mypy_plugin.reject_stub_clashes(fds, group, generator)
         owners = {output_path(p.import_path, generator.name): p.import_path for p in group}
         for path, content in mypy_plugin.generate(fds, targets, generator).items():
             if path not in owners:

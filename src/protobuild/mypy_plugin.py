@@ -12,7 +12,8 @@ from google.protobuf import descriptor_pb2
 from google.protobuf.compiler import plugin_pb2
 
 from protobuild.config import Generator
-from protobuild.errors import CompileError
+from protobuild.errors import CompileError, Location
+from protobuild.resolve import ProtoFile
 
 _FLAVOURS = {"both": "BOTH", "sync": "SYNC", "async": "ASYNC"}
 
@@ -57,3 +58,27 @@ def generate(
     if response.error:
         raise CompileError(f"mypy-protobuf: {response.error}")
     return {file.name: file.content.encode("utf-8") for file in response.file}
+
+
+def reject_stub_clashes(
+    fds: descriptor_pb2.FileDescriptorSet, group: Sequence[ProtoFile], generator: Generator
+) -> None:
+    """Raise CompileError for services whose gRPC stubs mypy-protobuf would name alike.
+
+    With both flavours, its asyncio stub of service `X` is `XAsyncStub`, which is also the
+    stub of a service `XAsync` in the same file: the second definition fails mypy.
+    """
+    if generator.option("flavour", "both") != "both":
+        return
+    sources = {proto.import_path: proto.source for proto in group}
+    for file in fds.file:
+        names = {service.name for service in file.service}
+        clash = sorted(n for n in names if n.endswith("Async") and n[: -len("Async")] in names)
+        if file.name in sources and clash:
+            raise CompileError(
+                f"services {clash[0][: -len('Async')]} and {clash[0]} would both have a stub "
+                f"named {clash[0]}Stub in mypy-protobuf's gRPC stubs (its asyncio stub of "
+                f"{clash[0][: -len('Async')]} has that name too), which then fail mypy; rename "
+                'one of the services, or set flavour = "sync" or "async" on mypy_grpc',
+                Location(sources[file.name]),
+            )
