@@ -166,3 +166,21 @@ def test_services_whose_mypy_grpc_stubs_share_a_name_are_an_error(
         '"async" on mypy_grpc\n'
     )
     assert not Path("gen").exists()
+
+
+@pytest.mark.parametrize("generator", ["grpc = {}", "mypy = {}\nmypy_grpc = {}", "services = {}"])
+def test_an_rpc_named_like_pythons_own_methods_is_an_error(
+    project: Callable[[dict[str, str]], Path], run: Run, generator: str
+) -> None:
+    # `rpc __init__` would replace the constructor of the servicer each generator writes.
+    config = MINIMAL_CONFIG.split("[generators]")[0] + f"[generators]\npython = {{}}\n{generator}\n"
+    proto = (
+        'syntax = "proto3";\npackage s;\nmessage M {}\nservice S { rpc __init__(M) returns (M); }\n'
+    )
+    project({"Protobuild.toml": config, "proto/s/o.proto": proto})
+    result = run()
+    assert result.code == 3
+    assert result.err == (
+        "proto/s/o.proto: rpc S.__init__: names with leading and trailing double underscores "
+        "are Python's own, and the generated method would replace the class's; rename the rpc\n"
+    )

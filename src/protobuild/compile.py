@@ -86,6 +86,7 @@ def compile_plan(plan: Plan) -> Compiled:
         files += outputs
         descriptors.append(serialized)
     compiled = Compiled((), tuple(descriptors))
+    grpc_modules.reject_special_rpc_names(compiled.merged, plan.files)
     files += _run_mypy_protobuf(plan.files, compiled.merged)
     return Compiled(tuple(sorted(files, key=lambda f: f.path)), compiled.descriptors)
 

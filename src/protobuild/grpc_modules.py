@@ -45,6 +45,37 @@ def tidied(
     return repaired
 
 
+# The generators whose code defines a method per rpc.
+SERVICE_GENERATORS = ("grpc", "mypy_grpc", "services")
+
+
+def reject_special_rpc_names(
+    fds: descriptor_pb2.FileDescriptorSet, group: Sequence[ProtoFile]
+) -> None:
+    """Raise CompileError for an rpc named like Python's own methods (`__init__`): every
+    generator of service code makes it a method, which then replaces the class's own (a
+    servicer that cannot be constructed, stubs that fail mypy)."""
+    sources = {
+        proto.import_path: proto.source
+        for proto in group
+        if any(g.name in SERVICE_GENERATORS for g in proto.generators)
+    }
+    for file in fds.file:
+        for service in file.service if file.name in sources else ():
+            special = [m.name for m in service.method if _is_dunder(m.name)]
+            if special:
+                raise CompileError(
+                    f"rpc {service.name}.{special[0]}: names with leading and trailing double "
+                    "underscores are Python's own, and the generated method would replace the "
+                    "class's; rename the rpc",
+                    Location(sources[file.name]),
+                )
+
+
+def _is_dunder(name: str) -> bool:
+    return len(name) > 4 and name.startswith("__") and name.endswith("__")
+
+
 def _reject_quoted_comments(
     fds: descriptor_pb2.FileDescriptorSet, group: Sequence[ProtoFile]
 ) -> None:
