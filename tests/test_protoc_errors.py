@@ -71,17 +71,21 @@ QUOTES_ERROR = (
 @pytest.mark.parametrize(
     ("service", "where", "what"),
     [
-        ('service S {\n  // Say """hi""" twice.\n  rpc Get(M) returns (M);\n}', "6:3", "rpc S.Get"),
-        ('service S {\n  // Ends with """\n  rpc Get(M) returns (M);\n}', "6:3", "rpc S.Get"),
+        (
+            'service S {\n  // Say """hi""" twice.\n  rpc Get(M) returns (M);\n}',
+            "5:10",
+            "rpc S.Get",
+        ),
+        ('service S {\n  // Ends with """\n  rpc Get(M) returns (M);\n}', "5:16", "rpc S.Get"),
         # On lines of their own the module stays valid Python, and `text` would run as code.
         (
             'service S {\n  // Example:\n  //   """\n  //   text\n  //   """\n'
             "  rpc Get(M) returns (M);\n}",
-            "9:3",
+            "6:8",
             "rpc S.Get",
         ),
-        ('// """Quoted""" service.\nservice S {\n  rpc Get(M) returns (M);\n}', "5:1", "service S"),
-        ('service S {\n  rpc Get(M) returns (M); // trailing """\n}', "5:3", "rpc S.Get"),
+        ('// """Quoted""" service.\nservice S {\n  rpc Get(M) returns (M);\n}', "4:4", "service S"),
+        ('service S {\n  rpc Get(M) returns (M); // trailing """\n}', "5:39", "rpc S.Get"),
     ],
     ids=["inside", "at-the-end", "own-lines", "service", "trailing"],
 )
@@ -184,3 +188,15 @@ def test_an_rpc_named_like_pythons_own_methods_is_an_error(
         "proto/s/o.proto: rpc S.__init__: names with leading and trailing double underscores "
         "are Python's own, and the generated method would replace the class's; rename the rpc\n"
     )
+
+
+def test_triple_quotes_in_comments_are_fine_without_grpcs_generator(
+    project: Callable[[dict[str, str]], Path], run: Run
+) -> None:
+    # mypy-protobuf and the services templates escape them; only grpc's generator does not.
+    config = MINIMAL_CONFIG.replace("mypy_grpc = {}\n", "").replace("grpc = {}\n", "")
+    config += "services = {}\n"
+    service = 'service S {\n  // Returns """M""".\n  rpc Get(M) returns (M);\n}'
+    proto = f'syntax = "proto3";\npackage p;\nmessage M {{}}\n{service}\n'
+    project({"Protobuild.toml": config, "proto/p/m.proto": proto})
+    assert run("-q").code == 0

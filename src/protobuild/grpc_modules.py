@@ -82,7 +82,9 @@ def _reject_quoted_comments(
     """Raise CompileError at a service's or rpc's comment holding `\"\"\"`. Checked on the
     descriptors, not the module: `\"\"\"` on lines of their own leave valid Python whose
     docstring ends early and whose next comment line is a statement that runs."""
-    sources = {proto.import_path: proto.source for proto in group}
+    sources = {
+        p.import_path: p.source for p in group if any(g.name == "grpc" for g in p.generators)
+    }
     for file in fds.file:
         if not file.service or file.name not in sources:
             continue
@@ -110,8 +112,35 @@ def _quoted_comment_error(
         f'a comment on {what} holds """, which grpc\'s generator copies into a docstring '
         "as it is: the docstring would end there and the rest of the comment become code; "
         "write the quotes another way (''' or a single \")",
-        Location(source, location.span[0] + 1, location.span[1] + 1),
+        Location(source, *_quotes_position(source, location)),
     )
+
+
+def _quotes_position(
+    source: Path, location: descriptor_pb2.SourceCodeInfo.Location
+) -> tuple[int, int]:
+    """Line and column (from 1) of the first `\"\"\"` in the comments around `location`'s
+    element: the comment lines just above it, its own lines, the comment lines just below.
+    (Descriptors only hold the element's position.) The element's own position otherwise."""
+    start, column = location.span[0], location.span[1]
+    try:
+        lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return start + 1, column + 1
+    first, last = start, location.span[2] if len(location.span) == 4 else start
+    while first > 0 and _comment_or_blank(lines[first - 1]):
+        first -= 1
+    while last + 1 < len(lines) and _comment_or_blank(lines[last + 1]):
+        last += 1
+    for number in range(first, min(last + 1, len(lines))):
+        found = lines[number].find('"""')
+        if found >= 0:
+            return number + 1, found + 1
+    return start + 1, column + 1
+
+
+def _comment_or_blank(line: str) -> bool:
+    return line.lstrip().startswith(("//", "/*", "*")) or not line.strip()
 
 
 def _tidy(out: GeneratedFile) -> GeneratedFile:
