@@ -81,3 +81,15 @@ def _environment(tmp_path: Path) -> dict[str, str]:
         GIT_CONFIG_NOSYSTEM="1",
     )
     return env
+
+
+def test_the_readme_hook_pins_what_the_constraints_pin() -> None:
+    # pre-commit builds its own environment from the README's list: a version there that the
+    # constraints file does not name makes every user's check report a toolchain drift.
+    readme = (REPOSITORY / "README.md").read_text()
+    block = readme.split("additional_dependencies:", 1)[1].split("```", 1)[0]
+    pinned = [line.split("#")[0].strip().removeprefix("- ") for line in block.splitlines()]
+    constraints = (REPOSITORY / "constraints.txt").read_text().splitlines()
+    assert [pin for pin in pinned if pin] and all(pin in constraints for pin in pinned if pin), (
+        pinned
+    )
