@@ -134,7 +134,7 @@ class FileModel:
     deprecated: bool  # option deprecated on the file
     uses_request_streams: bool  # some rpc is client-streaming
     uses_response_streams: bool  # some rpc is server-streaming
-    uses_deprecated: bool  # some rpc or service is deprecated
+    uses_deprecated: bool  # some rpc is deprecated (its own option or its service's)
 
 
 @dataclass(frozen=True)

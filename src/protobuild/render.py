@@ -219,7 +219,7 @@ def _tree_unit(template: Template, inputs: _Inputs) -> Unit:
     index, targets = inputs.index, inputs.targets
     files, imports = model.build_files(index, targets, inputs.modules, inputs.package)
     names = sorted({file.package for file in files})
-    packages = [_package(n, [f for f in files if f.package == n], imports) for n in names]
+    packages = tuple(_package(n, [f for f in files if f.package == n], imports) for n in names)
     context = {"files": files, "packages": packages, "imports": imports}
     return template.pattern, {"python_package": inputs.package, **context}
 
