@@ -108,7 +108,9 @@ def discover(directory: Path) -> list[Template]:
             "(a path relative to the config file)",
             Location(directory),
         )
-    names = sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*.j2"))
+    found = (p.relative_to(directory).as_posix() for p in directory.rglob("*.j2"))
+    # Bytecode caches are never templates (template_digest skips them too).
+    names = sorted(name for name in found if "__pycache__" not in name.split("/"))
     if not names:
         raise TemplateError(
             "no *.j2 templates in the template directory; add one (docs/templates.md) or drop "
@@ -132,8 +134,8 @@ def _template(directory: Path, name: str) -> Template:
     if hidden:
         message = (
             f"the template is in {hidden[0]}/, so its output would be too, and protobuild "
-            "never looks inside such directories (hidden ones, __pycache__): it could not "
-            "check or remove the file; move the template out of it"
+            "never looks inside hidden directories: it could not check or remove the file; "
+            "move the template out of it"
         )
         raise TemplateError(message, Location(directory / name))
     scope = _SCOPES[placeholders.pop()] if placeholders else "tree"
