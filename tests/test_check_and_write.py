@@ -376,6 +376,16 @@ def test_a_template_output_where_a_package_directory_goes_is_an_error(
     assert tree_bytes(root / "gen") == before
 
 
+def test_directories_holding_no_modules_get_no_init_file(templated: Path, run: Run) -> None:
+    (templated / "templates/docs").mkdir()
+    (templated / "templates/docs/API.md.j2").write_text("{{ files | length }} files\n")
+    assert run("-q").code == 0
+    assert (templated / "gen/pkg/docs/API.md").read_text().endswith("1 files\n")
+    assert not (templated / "gen/pkg/docs/__init__.py").exists()
+    assert (templated / "gen/pkg/acme/v1/__init__.py").is_file()
+    assert run("check").code == 0
+
+
 def test_a_template_writing_a_generated_module_is_named_in_the_error(
     templated: Path, run: Run
 ) -> None:

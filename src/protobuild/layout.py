@@ -238,6 +238,8 @@ def _package_dirs(files: Iterable[str], top_level: bool) -> list[str]:
     """
     dirs: set[str] = set() if top_level else {""}
     for path in files:
+        if not path.endswith((".py", ".pyi")):
+            continue  # a rendered document or data file makes no directory a package
         directory = path.rpartition("/")[0]
         # A directory already seen has had its ancestors added with it.
         while directory and directory not in dirs:
