@@ -75,10 +75,10 @@ def lay_out(
         _claim(claims, item.file.path, f"{item.generator} for {item.proto}")
         files[item.file.path] = item.file
         owners[item.file.path] = item.proto
-    sources = _sources_by_stem(plan)
     for path, module in sorted(rendered.items()):
         _claim(claims, path, module.maker())
-        header = toolchain.header(_rendered_sources(sources, path), f"templates {module.templates}")
+        source = module.owner or "the services templates"  # per package or run: many protos
+        header = toolchain.header(source, f"templates {module.templates}")
         files[path] = OutputFile(path, (header + module.text).encode("utf-8"))
         if module.owner:
             owners[path] = module.owner
@@ -190,23 +190,6 @@ def _reject_modules_beside_packages(
                 f"{directories[stem]}, would have one module name and only one could be "
                 "imported; rename the template or the proto file or package"
             )
-
-
-def _sources_by_stem(plan: Plan) -> dict[tuple[str, str], str]:
-    """(directory, file stem) -> import path, for naming a rendered file's source."""
-    package = plan.config.output.package
-    return {module_location(f.module, package): f.import_path for f in plan.files}
-
-
-def _rendered_sources(sources: Mapping[tuple[str, str], str], path: str) -> str:
-    """The proto a per-file template rendered `path` from, by the stem it starts with."""
-    directory, name = posixpath.split(path)
-    stem = name.split(".", 1)[0]
-    while stem:
-        if (directory, stem) in sources:
-            return sources[(directory, stem)]
-        stem = stem.rpartition("_")[0]
-    return "the services templates"
 
 
 def _package_files(plan: Plan, files: Iterable[str]) -> Iterable[OutputFile]:

@@ -347,7 +347,7 @@ def _build_tree(
         compiled = Compiled((), tuple(d for piece in pieces for d in piece.descriptors))
         rendered = {path: r for piece in pieces for path, r in piece.rendered.items()}
         if whole_tree:
-            rendered.update(rendering.render(built, compiled, False, templates))
+            rendering.merge(rendered, rendering.render(built, compiled, False, templates))
         placed = itertools.chain.from_iterable(piece.placed for piece in pieces)
         return layout.lay_out(built, placed, rendered, compiled, whole_tree, carried)
 

@@ -74,6 +74,7 @@ def render_services(
     package: str,
     template_dir: Path | None = None,
     compiled_templates: Path | None = None,
+    scopes: Sequence[str] = ("file", "package", "tree"),
 ) -> dict[str, tuple[str, Path]]:
     """Render every template of `template_dir` (the stock ones if None) for `targets`.
 
@@ -82,8 +83,8 @@ def render_services(
 
     `fds` holds the targets and all their imports with source info; `modules` maps every
     file of `fds` to its fully qualified _pb2 module, each target's starting with `package`.
-    Returns output paths (posix, relative to the output directory) to the text and the
-    template file that rendered it, sorted by path.
+    Only templates of the given `scopes` render. Returns output paths (posix, relative to the
+    output directory) to the text and the template file that rendered it, sorted by path.
     A template that cannot be loaded or rendered, an unknown placeholder or two templates
     producing one path raise TemplateError naming the template file (and line when known).
     """
@@ -92,7 +93,7 @@ def render_services(
     environment = make_environment(directory, compiled_templates)
     inputs = _Inputs(model.DescriptorIndex(fds), sorted(targets), modules, package)
     outputs: dict[str, tuple[str, str]] = {}  # path -> (text, template name)
-    for template in templates:
+    for template in (t for t in templates if t.scope in scopes):
         units = _units(template, directory, inputs)
         for path, text in _render(environment, directory, template.name, units):
             if text.strip():

@@ -1,10 +1,10 @@
 """Stage 4 as the pipeline runs it: the render stage (render.py) applied to a plan.
 
-Targets are grouped by the template set their `services` generator names. A group whose
-templates all render once per proto file renders with the rest of a chunk of files (each output
-then records the proto it comes from, which partial rebuilds rely on); a group with per-package
-or per-run templates needs all of its protos at once, so the pipeline renders it for the whole
-plan.
+Targets are grouped by the template set their `services` generator names. Templates that
+render once per proto file render with the rest of a chunk of files (each output then records
+the proto it comes from, which partial rebuilds and a run on some paths rely on); templates
+that render per package or per run need all of their protos at once, so the pipeline renders
+them for the whole plan.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from protobuild import resolve
 from protobuild.compile import Compiled
 from protobuild.config import Generator
-from protobuild.errors import shown
+from protobuild.errors import TemplateError, shown
 from protobuild.layout import Rendered
 from protobuild.model import module_location
 from protobuild.render import Template, discover, render_services, template_digest
@@ -28,13 +28,11 @@ def render(
     plan: Plan, compiled: Compiled, per_file: bool, compiled_templates: Path | None = None
 ) -> dict[str, Rendered]:
     """The modules the `services` generators of `plan` render, by output path: those of the
-    groups whose templates all render per proto file, or (not `per_file`) of the others.
-    `compiled_templates` is where compiled templates are kept between runs (or None)."""
-    groups = {
-        generator: targets
-        for generator, targets in _groups(plan).items()
-        if renders_per_file(generator) == per_file
-    }
+    templates that render once per proto file, or (not `per_file`) of the others, which need
+    every proto at once. `compiled_templates` is where compiled templates are kept between
+    runs (or None). Raises TemplateError when two template directories write one path."""
+    scopes = _FILE_SCOPE if per_file else _WHOLE_SCOPES
+    groups = {g: targets for g, targets in _groups(plan).items() if _has_scope(g, scopes)}
     if not groups:
         return {}
     fds = compiled.merged
@@ -43,13 +41,36 @@ def render(
     rendered: dict[str, Rendered] = {}
     for generator, targets in groups.items():
         template_dir = _templates(generator)
-        outputs = render_services(fds, targets, modules, package, template_dir, compiled_templates)
+        outputs = render_services(
+            fds, targets, modules, package, template_dir, compiled_templates, scopes
+        )
         owners = _owners(template_dir, targets, modules, package) if per_file else {}
         digest = template_digest(template_dir)
-        rendered.update(
-            {p: Rendered(t, digest, owners.get(p, ""), shown(f)) for p, (t, f) in outputs.items()}
+        merge(
+            rendered,
+            {p: Rendered(t, digest, owners.get(p, ""), shown(f)) for p, (t, f) in outputs.items()},
         )
     return rendered
+
+
+_FILE_SCOPE = ("file",)
+_WHOLE_SCOPES = ("package", "tree")
+
+
+def merge(rendered: dict[str, Rendered], more: Mapping[str, Rendered]) -> None:
+    """Add `more` to `rendered`; raises TemplateError for a path both render."""
+    for path, module in more.items():
+        if path in rendered:
+            raise TemplateError(
+                f"{path} is produced twice, by {rendered[path].template} and by "
+                f"{module.template}; rename one of the templates"
+            )
+        rendered[path] = module
+
+
+def _has_scope(generator: Generator, scopes: Sequence[str]) -> bool:
+    templates = discover(_templates(generator) or stock_template_dir())
+    return any(template.scope in scopes for template in templates)
 
 
 def renders_per_file(generator: Generator) -> bool:
