@@ -154,3 +154,20 @@ def test_python_package_without_a_prefix_puts_the_roots_modules_under_it(
     done = python(script, root / "gen")
     assert done.returncode == 0, done.stderr
     assert done.stdout == "pkg.vendor.money.v1.money_pb2\n"
+
+
+def test_two_configs_in_one_directory_keep_their_own_cache(
+    project: Callable[..., Path], run: Run
+) -> None:
+    # Each run of one used to replace the other's cache entry: the other then took this
+    # one's output directory for a former output directory of its own, and said so.
+    root = shop(project)
+    assert run("-q", "-f", "sdk.toml").code == 0
+    assert run("-q").code == 0
+    (root / "third_party/money/v1/money.proto").write_text(MONEY.replace("units", "cents"))
+    result = run("-f", "sdk.toml")
+    assert result.code == 0
+    assert "note" not in result.err
+    assert (root / ".protobuild-cache/state-sdk.toml.json").is_file()
+    for argv in (("-f", "sdk.toml"), ("-f", "Protobuild.toml")):
+        assert "note" not in run(*argv).err

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from protobuild import toolchain
-from protobuild.config import Config
+from protobuild.config import CONFIG_NAME, Config
 from protobuild.tree import OTHER_TREE_MARKERS, is_skipped_dir, is_users_marker
 
 if TYPE_CHECKING:
@@ -222,7 +222,16 @@ def _save(config: Config, entry: Entry, run_keys: Keys) -> None:
         "versions": {**entry.versions, **toolchain.known()},
         "output": entry.output,
     }
-    write_file(config, _STATE, state)
+    write_file(config, _state_name(config), state)
+
+
+def _state_name(config: Config) -> str:
+    """The state file of `config`: one per config file, so that two configs in one directory
+    (Protobuild.toml and sdk.toml) neither undo each other's cache nor take each other's
+    output directory for a former one of their own."""
+    if config.path.name == CONFIG_NAME:
+        return _STATE
+    return f"state-{config.path.name}.json"
 
 
 def write_file(config: Config, name: str, value: object) -> None:
@@ -309,7 +318,7 @@ def load(config: Config) -> Entry | None:
     wrong type can only fail to equal what is on disk, which leads to a build.
     """
     try:
-        state = json.loads((config.base_dir / DIRECTORY / _STATE).read_bytes())
+        state = json.loads((config.base_dir / DIRECTORY / _state_name(config)).read_bytes())
         if state["format"] != FORMAT:
             return None
         return Entry(
