@@ -3,11 +3,16 @@ entries that name nothing (typos, leftovers), which are errors at their line."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import MINIMAL_CONFIG, Run, python, tree_bytes
 
@@ -171,3 +176,58 @@ def test_two_configs_in_one_directory_keep_their_own_cache(
     assert (root / ".protobuild-cache/state-sdk.toml.json").is_file()
     for argv in (("-f", "sdk.toml"), ("-f", "Protobuild.toml")):
         assert "note" not in run(*argv).err
+
+
+def _install(site: Path, money: str) -> None:
+    """A distribution shipping money/v1/money.proto, as a wheel install leaves it: version
+    0.0.0 whatever its protos say (a monorepo's own library, rebuilt and reinstalled)."""
+    proto = site / "money/v1/money.proto"
+    proto.parent.mkdir(parents=True, exist_ok=True)
+    proto.write_text(money)
+    digest = base64.urlsafe_b64encode(hashlib.sha256(money.encode()).digest()).rstrip(b"=")
+    info = site / "money_protos-0.0.0.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: money-protos\nVersion: 0.0.0\n")
+    record = f"money/v1/money.proto,sha256={digest.decode()},{len(money)}\n"
+    (info / "RECORD").write_text(record + "money_protos-0.0.0.dist-info/RECORD,,\n")
+
+
+def test_a_distributions_protos_changed_under_the_same_version_are_noticed(
+    project: Callable[..., Path], run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # "The record can make a check faster, never make it pass": the distribution's version
+    # alone did not cover its protos.
+    site = tmp_path / "site"
+    _install(site, MONEY)
+    monkeypatch.syspath_prepend(str(site))
+    config = MINIMAL_CONFIG + '[includes]\ndistributions = ["money-protos"]\n'
+    root = project({"Protobuild.toml": config, "proto/acme/v1/order.proto": ORDER})
+    assert run("-q").code == 0
+    assert run("-q", "check").code == 0
+    _install(site, MONEY.replace("message Money", "message Cash"))
+    shutil.rmtree(root / ".protobuild-cache")  # a fresh clone: only the record could vouch
+    result = run("check")
+    assert result.code == 3
+    assert '"money.v1.Money" is not defined' in result.err
+
+
+def test_an_editable_distribution_is_named_as_such(
+    project: Callable[..., Path], run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # pip install -e lists a .pth file and no .proto in RECORD.
+    info = tmp_path / "site/money_protos-0.0.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: money-protos\nVersion: 0.0.0\n")
+    (info / "RECORD").write_text("__editable__.money_protos-0.0.0.pth,,\n")
+    url = '{"dir_info": {"editable": true}, "url": "file:///src/libs/money"}'
+    (info / "direct_url.json").write_text(url)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    config = MINIMAL_CONFIG + '[includes]\ndistributions = ["money-protos"]\n'
+    project({"Protobuild.toml": config, "proto/acme/v1/order.proto": ORDER})
+    result = run()
+    assert result.code == 2
+    assert result.err == (
+        "Protobuild.toml:13:1: includes.distributions: 'money-protos' is installed in editable "
+        "mode (pip install -e), which lists none of its files; name its proto directory in "
+        "includes.before or includes.after instead\n"
+    )

@@ -1,7 +1,8 @@
 """The digests of everything a run's output depends on: what the cache and the record key on.
 
 The inputs are the config file, every source proto (path and bytes), every proto in the
-`before`/`after` directories, the versions of the named distributions and of the toolchain,
+`before`/`after` directories, the versions of the named distributions (and the digests their
+RECORD gives the protos they ship) and of the toolchain,
 protobuild's own code and every file of the template directories in use. `shared` leaves out
 what only this machine has (where the toolchain is installed, the Python version), so that a
 committed record (record.py) can use it on any machine.
@@ -15,10 +16,13 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from protobuild import cache, toolchain
 from protobuild.config import Config
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 # Part of the key: a new cache format must not meet digests made for an older one.
 _KEY_FORMAT = f"protobuild-cache {cache.FORMAT}\n"
@@ -67,11 +71,33 @@ def _shared_inputs(config: Config) -> str:
             _add_tree(digest, label, directory)
     for name in config.distributions:
         _add(digest, "distribution", f"{name} {toolchain.installed(name)}".encode())
+        _add(digest, "distribution protos", _shipped_protos(name))
     _add_modules(digest, _own_code())
     # Every file of a template directory: templates may include files of any name.
     for directory in _template_dirs(config):
         _add_tree(digest, "templates", directory, suffixes=())
     return digest.hexdigest()
+
+
+def _shipped_protos(name: str) -> bytes:
+    """Each .proto distribution `name` installed, with the digest its RECORD gives (else one
+    of its bytes): a rebuilt distribution whose version stayed the same (a monorepo's own,
+    reinstalled in CI) changes the inputs all the same. Only .proto lines: the rest of RECORD
+    (bytecode, the installer's files) differs between machines."""
+    import importlib.metadata  # the version lookup above has imported it already
+
+    try:
+        files = importlib.metadata.distribution(name).files or ()
+    except importlib.metadata.PackageNotFoundError:
+        return b"missing"
+    lines = sorted(f"{file} {_recorded_digest(file)}" for file in files if file.suffix == ".proto")
+    return "\n".join(lines).encode()
+
+
+def _recorded_digest(file: importlib.metadata.PackagePath) -> str:
+    if file.hash is not None:
+        return f"{file.hash.mode}={file.hash.value}"
+    return cache.read_digest(str(file.locate()))
 
 
 def _proto_digests(

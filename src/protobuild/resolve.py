@@ -15,11 +15,15 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from protobuild import cache, globs
 from protobuild.config import Config, Generator, SourceRoot, is_python_package, locate
 from protobuild.errors import ConfigError, InternalError, Location, ResolveError, shown
 from protobuild.protofile import ProtoImport, ProtoSummary, summarize
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 SOURCE, BEFORE, DISTRIBUTION, AFTER, WELL_KNOWN = (
     "source",
@@ -340,12 +344,30 @@ def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[s
     files = [str(f) for f in dist.files or ()]
     protos = {f: protoc_module(f) for f in files if f.endswith(".proto")}
     if not protos:
-        raise ConfigError(
-            f"includes.distributions: {name!r} ships no .proto files; remove it from the list",
-            locate(config, "includes.distributions"),
-        )
+        raise ConfigError(_ships_none(name, dist), locate(config, "includes.distributions"))
     root = Path(str(dist.locate_file("")))
     return IncludeRoot(root, DISTRIBUTION, label=name), protos
+
+
+def _ships_none(name: str, dist: importlib.metadata.Distribution) -> str:
+    """Why `dist` lists no .proto file: an editable install lists none of its files."""
+    if _is_editable(dist):
+        return (
+            f"includes.distributions: {name!r} is installed in editable mode (pip install -e), "
+            "which lists none of its files; name its proto directory in includes.before or "
+            "includes.after instead"
+        )
+    return f"includes.distributions: {name!r} ships no .proto files; remove it from the list"
+
+
+def _is_editable(dist: importlib.metadata.Distribution) -> bool:
+    import json
+
+    try:
+        found = json.loads(dist.read_text("direct_url.json") or "{}")
+        return bool(found.get("dir_info", {}).get("editable"))
+    except (ValueError, AttributeError):
+        return False
 
 
 def _ordered_sources(roots: list[IncludeRoot], config: Config) -> list[IncludeRoot]:
