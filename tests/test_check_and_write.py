@@ -324,6 +324,34 @@ def test_top_level_protos_under_google_join_the_google_namespace(
     assert run("-q", "check").code == 0
 
 
+def test_output_package_google_joins_the_google_namespace(project: Project, run: Run) -> None:
+    config = MINIMAL_CONFIG.replace('dir = "gen/pkg"', 'dir = "gen/google"')
+    config = config.replace('package = "pkg"', 'package = "google"')
+    root = project({"Protobuild.toml": config, "proto/acme/v1/thing.proto": THING_PROTO})
+    assert run("-q").code == 0
+    assert not (root / "gen/google/__init__.py").exists()
+    script = "from google.acme.v1 import thing_pb2\nprint(thing_pb2.Thing(name='x').name)\n"
+    done = python(script, root / "gen")
+    assert (done.returncode, done.stdout) == (0, "x\n"), done.stderr
+
+
+@pytest.mark.parametrize("top", ["grpc", "json", "typing"])
+def test_top_level_protos_that_would_hide_a_module_python_needs_are_an_error(
+    project: Project, run: Run, top: str
+) -> None:
+    config = MINIMAL_CONFIG.replace('package = "pkg"', 'package = ""')
+    thing = THING_PROTO.replace("package acme.v1;", f"package {top}.v1;")
+    project({"Protobuild.toml": config, f"proto/{top}/v1/thing.proto": thing})
+    result = run()
+    assert result.code == 2
+    assert result.err == (
+        f"Protobuild.toml:6:1: {top}/v1/thing.proto would make a top-level package '{top}', "
+        f"which hides the '{top}' that Python or the generated code imports; set "
+        'output.package (say "acme_api"), or mount the root under a prefix with python_package\n'
+    )
+    assert not Path("gen").exists()
+
+
 def test_protos_under_non_ascii_directories_are_built_and_importable(
     project: Project, run: Run
 ) -> None:

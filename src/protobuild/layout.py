@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
 TYPED_GENERATORS = ("pyi", "mypy", "mypy_grpc", "services")
 # Namespace packages that installed distributions share (protobuf and googleapis-common-protos
-# both install into google/): outputs at the top level (output.package = "") join them, since
-# a google/__init__.py would hide google.protobuf itself.
+# both install into google/): generated code joins them (output.package = "" with protos under
+# google/, or output.package = "google"), since a google/__init__.py would hide
+# google.protobuf itself.
 SHARED_NAMESPACES = frozenset({"google"})
 
 
@@ -197,8 +198,9 @@ def _package_files(plan: Plan, files: Iterable[str]) -> Iterable[OutputFile]:
     output = plan.config.output
     if output.init_files == "empty":
         directories = _package_dirs(files, top_level=not output.package)
-        if not output.package:
-            directories = [d for d in directories if d not in SHARED_NAMESPACES]
+        directories = [
+            d for d in directories if _dotted(output.package, d) not in SHARED_NAMESPACES
+        ]
         for directory in directories:
             yield OutputFile(
                 posixpath.join(directory, "__init__.py"),
@@ -206,6 +208,11 @@ def _package_files(plan: Plan, files: Iterable[str]) -> Iterable[OutputFile]:
             )
     if output.py_typed and output.package and _typed(plan):
         yield OutputFile("py.typed", b"")
+
+
+def _dotted(package: str, directory: str) -> str:
+    """The module name of `directory` (relative to the output directory of `package`)."""
+    return ".".join(part for part in (package, directory.replace("/", ".")) if part)
 
 
 def _typed(plan: Plan) -> bool:

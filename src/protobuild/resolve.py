@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -295,6 +296,8 @@ class _Resolver:
         relative = protoc_module(rest)
         if not is_python_package(relative):
             raise _not_importable(import_path, relative, spec, self.config)
+        if not package and relative.partition(".")[0] in _TAKEN_TOP_LEVEL:
+            raise _shadowing(import_path, relative.partition(".")[0], spec, self.config)
         return f"{package}.{relative}" if package else relative
 
     def _generators_for(self, import_path: str) -> tuple[Generator, ...]:
@@ -498,6 +501,22 @@ def _reject_unmatched(
                 f"{key}: {pattern!r} matches no proto {where}; fix the pattern{hint} or remove it",
                 locate(config, key),
             )
+
+
+# Top-level names generated modules may not take with output.package = "": the standard
+# library's and those generated code imports (grpc, typing_extensions). A generated package
+# of that name hides the real one. (`google` is a namespace they join instead: see layout.)
+_TAKEN_TOP_LEVEL = frozenset(sys.stdlib_module_names) | {"grpc", "typing_extensions"}
+
+
+def _shadowing(import_path: str, top: str, spec: SourceRoot, config: Config) -> ResolveError:
+    key = f"roots[{config.roots.index(spec)}].{'prefix' if spec.prefix else 'path'}"
+    return ResolveError(
+        f"{import_path} would make a top-level package {top!r}, which hides the {top!r} that "
+        'Python or the generated code imports; set output.package (say "acme_api"), or '
+        "mount the root under a prefix with python_package",
+        locate(config, key),
+    )
 
 
 def _not_importable(
