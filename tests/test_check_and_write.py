@@ -184,6 +184,26 @@ def test_py_typed_protobuild_wrote_goes_when_turned_off(
     assert run("check").code == 0
 
 
+def test_top_level_packages_each_get_py_typed(project: Project, run: Run) -> None:
+    # PEP 561 wants the marker in each package; with package = "" there is no single one.
+    config = MINIMAL_CONFIG.replace('package = "pkg"', 'package = ""')
+    mine = THING_PROTO.replace("package acme.v1;", "package google.mine;")
+    root = project(
+        {
+            "Protobuild.toml": config,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "proto/google/mine/thing.proto": mine,
+        }
+    )
+    assert run("-q").code == 0
+    markers = sorted(p.relative_to(root / "gen/pkg").as_posix() for p in root.rglob("py.typed"))
+    assert markers == ["acme/py.typed", "google/mine/py.typed"]
+    _turn_off_py_typed(root)
+    assert run("-q").code == 0
+    assert list(root.rglob("py.typed")) == []
+    assert run("check").code == 0
+
+
 def test_py_typed_the_user_changed_stays_when_turned_off(current: Path, run: Run) -> None:
     marker = current / "gen/pkg/py.typed"
     marker.write_text("partial\n")

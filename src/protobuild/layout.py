@@ -206,8 +206,22 @@ def _package_files(plan: Plan, files: Iterable[str]) -> Iterable[OutputFile]:
                 posixpath.join(directory, "__init__.py"),
                 f"{toolchain.MARKER}. DO NOT EDIT.\n".encode(),
             )
-    if output.py_typed and output.package and _typed(plan):
-        yield OutputFile("py.typed", b"")
+    if output.py_typed and _typed(plan):
+        for directory in _typed_packages(output.package, files):
+            yield OutputFile(posixpath.join(directory, "py.typed"), b"")
+
+
+def _typed_packages(package: str, files: Iterable[str]) -> list[str]:
+    """Where `py.typed` goes (PEP 561: in each top-level package): the output directory, or
+    with `package = ""` each top-level package it holds (a shared namespace's subpackages)."""
+    if package:
+        return [""]
+    tops = set()
+    for path in files:
+        if path.endswith((".py", ".pyi")) and "/" in path:
+            top, _, rest = path.partition("/")
+            tops.add(f"{top}/{rest.partition('/')[0]}" if top in SHARED_NAMESPACES else top)
+    return sorted(top for top in tops if not top.endswith((".py", ".pyi")))
 
 
 def _dotted(package: str, directory: str) -> str:

@@ -52,7 +52,7 @@ def is_users_marker(path: str) -> bool:
     """Whether `path` is a marker file whose content is the user's business once the user has
     written one: `py.typed` (it may say `partial`) and any `__init__.py` (the package's own,
     where protos sit beside hand-written code). Either marks the package just as well."""
-    return path == "py.typed" or path.rpartition("/")[2] == "__init__.py"
+    return path.rpartition("/")[2] in ("py.typed", "__init__.py")
 
 
 class Changes(NamedTuple):
@@ -133,14 +133,11 @@ def compare(
 def _former_markers(
     root: Path, former: AbstractSet[str], wanted: Mapping[str, bytes]
 ) -> dict[str, bytes]:
-    """The empty `py.typed` the previous run generated, when the tree no longer wants one
-    (`py_typed = false`): it has no header to tell it from the user's, but the previous
+    """The empty `py.typed` files the previous run generated that the tree no longer wants
+    (`py_typed = false`): they have no header to tell them from the user's, but the previous
     run's list does, and an empty one is still exactly what protobuild wrote."""
-    path = "py.typed"
-    if path not in former or path in wanted:
-        return {}
-    content = _read(on_disk(root, path))
-    return {path: content} if content == b"" else {}
+    gone = [p for p in former if p.rpartition("/")[2] == "py.typed" and p not in wanted]
+    return {path: b"" for path in gone if _read(on_disk(root, path)) == b""}
 
 
 def _generated_outside(root: Path, wanted: Mapping[str, bytes]) -> dict[str, bytes]:
