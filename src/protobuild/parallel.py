@@ -122,6 +122,22 @@ def _end_with_parent(parent: int) -> None:
         os._exit(130)
 
 
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
+
+
+def _before_fork() -> None:
+    """Hold SIGINT and SIGTERM across a worker's fork: other modules' fork hooks (logging's)
+    run in the child before ours, and a Ctrl-C raised inside one of them left that child
+    printing tracebacks or stuck. They are delivered once the handlers are in place."""
+    if _inherited is not None:  # forked by map_chunks
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+
+
+def _after_fork_in_parent() -> None:
+    if _inherited is not None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
+
+
 def _in_forked_child() -> None:
     """Right after a fork, before any Python code of the child runs: in a worker, SIGTERM and
     SIGINT (Ctrl-C reaches the whole process group) end it quietly from the start. Installed
@@ -131,10 +147,16 @@ def _in_forked_child() -> None:
         signal.signal(signal.SIGTERM, _on_terminate)
         signal.signal(signal.SIGINT, _on_terminate)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_in_forked_child)
+    # Registered last, so `before` runs first and `after_in_child` last of all the hooks.
+    os.register_at_fork(
+        before=_before_fork,
+        after_in_parent=_after_fork_in_parent,
+        after_in_child=_in_forked_child,
+    )
 
 
 def _on_terminate(signum: int, frame: object) -> None:
