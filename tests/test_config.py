@@ -237,6 +237,7 @@ def test_a_proto_path_protoc_would_split_is_an_error(text: str, where: str, sepa
         ("gen", "'gen' is a directory the output goes in (output.dir)"),
         ("./", "'./' is a directory the output goes in (output.dir)"),
         ("Protobuild.toml", "the snapshot would replace this config file"),
+        ("Protobuild.sum", "the snapshot would replace this config's record"),
     ],
 )
 def test_a_snapshot_target_that_a_run_would_destroy_is_an_error(target: str, message: str) -> None:

@@ -397,6 +397,8 @@ class _Decoder:
         target = self._dir(value, key)
         if target == self.path:
             raise self.error(f"{key}: the snapshot would replace this config file", key)
+        if target == self.path.with_suffix(".sum"):
+            raise self.error(f"{key}: the snapshot would replace this config's record", key)
         if target == output_dir or target in output_dir.parents:
             raise self.error(
                 f"{key}: {value!r} is a directory the output goes in (output.dir); "
