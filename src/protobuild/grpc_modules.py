@@ -55,11 +55,7 @@ def reject_special_rpc_names(
     """Raise CompileError for an rpc named like Python's own methods (`__init__`): every
     generator of service code makes it a method, which then replaces the class's own (a
     servicer that cannot be constructed, stubs that fail mypy)."""
-    sources = {
-        proto.import_path: proto.source
-        for proto in group
-        if any(g.name in SERVICE_GENERATORS for g in proto.generators)
-    }
+    sources = _sources(group, SERVICE_GENERATORS)
     for file in fds.file:
         for service in file.service if file.name in sources else ():
             special = [m.name for m in service.method if _is_dunder(m.name)]
@@ -72,6 +68,15 @@ def reject_special_rpc_names(
                 )
 
 
+def _sources(group: Sequence[ProtoFile], generators: Sequence[str]) -> dict[str, Path]:
+    """The file of each proto in `group` that one of `generators` runs on, by import path."""
+    return {
+        proto.import_path: proto.source
+        for proto in group
+        if any(g.name in generators for g in proto.generators)
+    }
+
+
 def _is_dunder(name: str) -> bool:
     return len(name) > 4 and name.startswith("__") and name.endswith("__")
 
@@ -82,9 +87,7 @@ def _reject_quoted_comments(
     """Raise CompileError at a service's or rpc's comment holding `\"\"\"`. Checked on the
     descriptors, not the module: `\"\"\"` on lines of their own leave valid Python whose
     docstring ends early and whose next comment line is a statement that runs."""
-    sources = {
-        p.import_path: p.source for p in group if any(g.name == "grpc" for g in p.generators)
-    }
+    sources = _sources(group, ("grpc",))
     for file in fds.file:
         if not file.service or file.name not in sources:
             continue

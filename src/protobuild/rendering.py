@@ -75,8 +75,7 @@ def _has_scope(generator: Generator, scopes: Sequence[str]) -> bool:
 
 def renders_per_file(generator: Generator) -> bool:
     """Whether every template of this `services` generator renders once per proto file."""
-    templates = discover(_templates(generator) or stock_template_dir())
-    return all(template.scope == "file" for template in templates)
+    return not _has_scope(generator, _WHOLE_SCOPES)
 
 
 def renders_across_files(plan: Plan) -> bool:
