@@ -19,15 +19,18 @@ from tests.conftest import CASES
 BIN = Path(sys.executable).parent
 
 
-def plain_protoc(project: Path, out: Path, outputs: list[str]) -> dict[str, bytes]:
-    """Run `python -m grpc_tools.protoc` as a user would, over every proto of the case."""
+def plain_protoc(
+    project: Path, out: Path, outputs: list[str], parameter: str = ""
+) -> dict[str, bytes]:
+    """Run `python -m grpc_tools.protoc` as a user would, over every proto of the case;
+    `parameter` goes to each output (the plugins' options)."""
     plan = resolve.resolve(config.load(project / "Protobuild.toml"))
     includes = [root.protoc_flag() for root in plan.includes if root.kind != resolve.WELL_KNOWN]
     plugins = [
         f"--plugin=protoc-gen-mypy={BIN / 'protoc-gen-mypy'}",
         f"--plugin=protoc-gen-mypy_grpc={BIN / 'protoc-gen-mypy_grpc'}",
     ]
-    flags = [f"--{name}_out={out}" for name in outputs]
+    flags = [f"--{name}_out={parameter}{':' if parameter else ''}{out}" for name in outputs]
     argv = [sys.executable, "-m", "grpc_tools.protoc", *includes, *plugins, *flags]
     argv += [proto.import_path for proto in plan.files]
     subprocess.run(argv, check=True, capture_output=True, cwd=project)
@@ -53,12 +56,30 @@ def test_pb2_and_grpc_equal_plain_protoc(name: str, tmp_path: Path) -> None:
     assert {p for g, p in ours if g == "python"} == {p for p in theirs if p.endswith("_pb2.py")}
 
 
-@pytest.mark.parametrize("name", ["nested", "googleapis"])
-def test_mypy_protobuf_in_process_equals_the_plugin(name: str, tmp_path: Path) -> None:
-    project = tmp_path / name
-    shutil.copytree(CASES / name, project)
+# protoc-gen-mypy's parameter for each set of options in Protobuild.toml.
+OPTION_SETS = {
+    "": "",
+    "readable_stubs = true, relax_strict_optional_primitives = true": (
+        "readable_stubs,relax_strict_optional_primitives"
+    ),
+    "use_default_deprecation_warnings = true, generate_concrete_servicer_stubs = true": (
+        "use_default_deprecation_warnings,generate_concrete_servicer_stubs"
+    ),
+}
+STUBS_CASE = Path(__file__).parent / "differential" / "stubs"
+
+
+@pytest.mark.parametrize("source", [CASES / "nested", CASES / "googleapis", STUBS_CASE])
+@pytest.mark.parametrize("options", list(OPTION_SETS))
+def test_mypy_protobuf_in_process_equals_the_plugin(
+    source: Path, options: str, tmp_path: Path
+) -> None:
+    project = tmp_path / source.name
+    shutil.copytree(source, project)
+    _set_mypy_options(project / "Protobuild.toml", options)
     ours = compiled(project)
-    theirs = plain_protoc(project, _mkdir(tmp_path / "plain"), ["mypy", "mypy_grpc"])
+    parameter = OPTION_SETS[options]
+    theirs = plain_protoc(project, _mkdir(tmp_path / "plain"), ["mypy", "mypy_grpc"], parameter)
     mine = {p: c for (g, p), c in ours.items() if g in ("mypy", "mypy_grpc")}
     with_services = {p for p in mine if p.endswith("_grpc.pyi")}
     # The plugin writes _grpc stubs for every file; protobuild only for files with services.
@@ -66,6 +87,28 @@ def test_mypy_protobuf_in_process_equals_the_plugin(name: str, tmp_path: Path) -
         p: c for p, c in theirs.items() if not p.endswith("_grpc.pyi") or p in with_services
     }
     assert mine == expected
+
+
+@pytest.mark.parametrize("flavour", ["sync", "async"])
+def test_mypy_grpc_flavours_equal_the_plugin(flavour: str, tmp_path: Path) -> None:
+    project = tmp_path / "stubs"
+    shutil.copytree(STUBS_CASE, project)
+    config_file = project / "Protobuild.toml"
+    text = config_file.read_text()
+    config_file.write_text(text.replace("mypy_grpc = {}", f'mypy_grpc = {{flavour = "{flavour}"}}'))
+    mine = {p: c for (g, p), c in compiled(project).items() if g == "mypy_grpc"}
+    theirs = plain_protoc(project, _mkdir(tmp_path / "plain"), ["mypy_grpc"], f"only_{flavour}")
+    assert mine
+    assert mine == {p: c for p, c in theirs.items() if p in mine}
+
+
+def _set_mypy_options(config_file: Path, options: str) -> None:
+    """Give both mypy generators `options` (TOML inline-table entries)."""
+    text = config_file.read_text()
+    for name in ("mypy", "mypy_grpc"):
+        assert f"\n{name} = {{}}\n" in text
+        text = text.replace(f"\n{name} = {{}}\n", f"\n{name} = {{{options}}}\n")
+    config_file.write_text(text)
 
 
 def _mkdir(path: Path) -> Path:

@@ -295,6 +295,7 @@ def _run_mypy_protobuf(
     from protobuild import mypy_plugin
 
     with_services = _files_with_services(fds)
+    stubs = mypy_plugin.Stubs(fds)
     outputs = []
     for generator, group in _plugin_groups(files).items():
         targets = [p.import_path for p in group]
@@ -302,7 +303,7 @@ def _run_mypy_protobuf(
             targets = [t for t in targets if t in with_services]
             mypy_plugin.reject_stub_clashes(fds, group, generator)
         owners = {output_path(p.import_path, generator.name): p.import_path for p in group}
-        for path, content in mypy_plugin.generate(fds, targets, generator).items():
+        for path, content in stubs.generate(targets, generator).items():
             if path not in owners:
                 raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")
             # Comments of a CRLF proto keep their carriage returns: LF files throughout.
