@@ -60,6 +60,21 @@ class Compiled:
     # and merged only when something asks for them.
     descriptors: tuple[bytes, ...]
 
+    def with_files(self, files: Sequence[GeneratedFile]) -> Compiled:
+        """These descriptors with `files`; a merged set already parsed comes along (parsing a
+        large tree's set again costs about as much as protoc's own writing of it)."""
+        compiled = Compiled(tuple(files), self.descriptors)
+        if "merged" in self.__dict__:  # where cached_property keeps it
+            compiled.__dict__["merged"] = self.__dict__["merged"]
+        return compiled
+
+    @staticmethod
+    def parsed(descriptors: bytes, fds: descriptor_pb2.FileDescriptorSet) -> Compiled:
+        """No files yet, and one descriptor set that the caller has parsed already."""
+        compiled = Compiled((), (descriptors,))
+        compiled.__dict__["merged"] = fds
+        return compiled
+
     @functools.cached_property
     def merged(self) -> descriptor_pb2.FileDescriptorSet:
         """Every file of every run once, each after its dependencies (do not modify it)."""
@@ -80,15 +95,16 @@ def compile_plan(plan: Plan) -> Compiled:
     their line and column and name the user's real file instead of its import path.
     """
     files: list[GeneratedFile] = []
-    descriptors: list[bytes] = []
-    for builtins, group in protoc_groups(plan.files).items():
-        outputs, serialized = _run_protoc(plan, builtins, group)
+    runs = [_run_protoc(plan, b, group) for b, group in protoc_groups(plan.files).items()]
+    for outputs, _, _ in runs:
         files += outputs
-        descriptors.append(serialized)
-    compiled = Compiled((), tuple(descriptors))
+    if len(runs) == 1:  # the usual case: its set, parsed already, is the merged one
+        compiled = Compiled.parsed(runs[0][1], runs[0][2])
+    else:
+        compiled = Compiled((), tuple(serialized for _, serialized, _ in runs))
     grpc_modules.reject_special_rpc_names(compiled.merged, plan.files)
     files += _run_mypy_protobuf(plan.files, compiled.merged)
-    return Compiled(tuple(sorted(files, key=lambda f: f.path)), compiled.descriptors)
+    return compiled.with_files(sorted(files, key=lambda f: f.path))
 
 
 def descriptor_set(plan: Plan) -> descriptor_pb2.FileDescriptorSet:
@@ -127,8 +143,8 @@ def protoc_argv(
 
 def _run_protoc(
     plan: Plan, builtins: Sequence[str], group: Sequence[ProtoFile]
-) -> tuple[list[GeneratedFile], bytes]:
-    """One protoc run for `group`: its outputs and the serialized descriptor set."""
+) -> tuple[list[GeneratedFile], bytes, descriptor_pb2.FileDescriptorSet]:
+    """One protoc run for `group`: its outputs and the descriptor set, serialized and parsed."""
     with tempfile.TemporaryDirectory(prefix="protobuild-") as tmp:
         out = Path(tmp)
         code, errors = run_protoc(protoc_argv(plan, group, builtins, out))
@@ -143,7 +159,7 @@ def _run_protoc(
                 p for p in group if name not in SERVICE_ONLY or p.import_path in with_services
             ]
             outputs += _read_zip(out / f"{name}.zip", name, wanted)
-    return grpc_modules.tidied(outputs, descriptors, group, serialized), serialized
+    return grpc_modules.tidied(outputs, descriptors, group, serialized), serialized, descriptors
 
 
 def _read_zip(archive: Path, generator: str, group: Sequence[ProtoFile]) -> list[GeneratedFile]:
