@@ -151,8 +151,13 @@ def _take_over(root: Path, missing: list[str], existing: dict[str, bytes]) -> se
     (returned: left alone). Output of a former protoc line is added to `existing`, to be
     replaced as that line would; any other file there is an error naming them all."""
     left_alone, foreign = set(), []
+    directories: dict[str, bool] = {}  # one check per directory: a new tree has none of them
     for path in missing:
-        if not os.path.isfile(on_disk(root, path)):
+        full = on_disk(root, path)
+        parent = os.path.dirname(full)
+        if parent not in directories:
+            directories[parent] = os.path.isdir(parent)
+        if not directories[parent] or not os.path.isfile(full):
             continue
         if is_users_marker(path):
             left_alone.add(path)

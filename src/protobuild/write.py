@@ -69,16 +69,20 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str
     jobs: list[tuple[str, str, bytes]] = []  # (staged name, destination, content)
     created: list[str] = []
     present: set[str] = set()  # directories known to exist: one check per directory
+    fresh: set[str] = set()  # the directories this run made
     try:
         for path, content in sorted(files.items()):
             # Normalised: snapshot paths leave the output directory (`../api/next.pb.txt`),
             # and `gen/pkg/..` does not exist before `gen/pkg` does.
             destination = os.path.normpath(os.path.join(root, path))
-            _reject_directory(destination)
             directory, name = os.path.split(destination)
             if directory not in present:
-                created.extend(_make_dirs(directory))
+                made = _make_dirs(directory)
+                created.extend(made)
                 present.add(directory)
+                fresh.update(made)
+            if directory not in fresh:  # a directory made just now has nothing in the way
+                _reject_directory(destination)
             # A name of our own next to the destination: same file system, atomic rename.
             jobs.append((os.path.join(directory, staged_name(name)), destination, content))
         _stage_all(jobs)  # every name is listed first: Ctrl-C may come inside
