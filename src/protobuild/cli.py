@@ -1,27 +1,30 @@
 """The `protobuild` command: parse arguments, call the library, map errors to exit codes.
 
 Exit codes: 0 ok, 1 check found drift, 2 usage or config error, 3 protoc, plugin, template
-or write error, 4 a bug in protobuild, 120 output pipe closed early, 130 interrupted.
+or write error (stdout and stderr included) or a limit of the machine (memory, open files,
+path length), 4 a bug in protobuild, 120 output pipe closed early, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import functools
 import os
 import shlex
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from typing import NamedTuple, Protocol, TextIO, cast
 
 from protobuild.config import CONFIG_NAME
-from protobuild.errors import InternalError, ProtobuildError, shown
+from protobuild.errors import InternalError, ProtobuildError, WriteError, shown
 
 COMMANDS = ("generate", "check", "explain", "breaking")
 FORMATS = ("text", "json", "github")
-EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 4
+EXIT_OK, EXIT_STALE, EXIT_USAGE, EXIT_ERROR, EXIT_BUG = 0, 1, 2, 3, 4
 # What Python itself exits with when it cannot flush stdout at exit.
 EXIT_BROKEN_PIPE = 120
 # What shells report for a command ended by Ctrl-C (128 + SIGINT).
@@ -53,17 +56,15 @@ def entry() -> None:
     """
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        code = main(sys.argv[1:])
-        sys.stdout.flush()
-        sys.stderr.flush()
+        code = _flushed(main(sys.argv[1:]))
     except BrokenPipeError:  # `protobuild explain | head`: the reader has all it wanted
         code = EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
-        sys.stderr.write(
-            "protobuild: interrupted; the generated files were either all written or left "
-            "as they were\n"
+        _report(
+            _Stream(sys.stderr, "standard error"),
+            "protobuild: interrupted; the generated files were either all written or left as "
+            "they were",
         )
-        sys.stderr.flush()
         code = EXIT_INTERRUPTED
     os._exit(code)
 
@@ -72,40 +73,164 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _flushed(code: int) -> int:
+    """`code`, once what was printed is out; exit 3 if it cannot be (stdout is /dev/full):
+    os._exit would drop it silently, and a report that never arrived must not read as 0."""
+    err = _Stream(sys.stderr, "standard error")
+    try:
+        _Stream(sys.stdout, "standard output").flush()
+        err.flush()
+    except WriteError as exc:
+        _report(err, _format_error(exc))
+        return exc.exit_code
+    return code
+
+
 def main(argv: Sequence[str]) -> int:
     """Run protobuild with `argv` (without the program name); returns the exit code.
 
     Results go to stdout (check reports, explain, --version), progress and errors to stderr.
     """
-    out, err = sys.stdout, sys.stderr
-    if "--version" in argv[: _command_index(list(argv))]:
+    out, err = _Stream(sys.stdout, "standard output"), _Stream(sys.stderr, "standard error")
+    try:
+        return _main(list(argv), out, err)
+    except ProtobuildError as exc:
+        _report(err, _format_error(exc))
+        return exc.exit_code
+    except InternalError as exc:
+        _report(err, f"protobuild: {exc}")
+        return EXIT_BUG
+    except BrokenPipeError:
+        raise  # the reader went away: entry() ends quietly
+    except Exception as exc:  # no error of ours: a bug, which must not read as "stale" (1)
+        return _unexpected(exc, err)
+
+
+def _main(argv: list[str], out: _Writer, err: _Writer) -> int:
+    if "--version" in argv[: _command_index(argv)]:
         from protobuild.toolchain import tool_versions
 
         out.write("".join(f"{name} {version}\n" for name, version in tool_versions()))
         return EXIT_OK
     try:
-        args = _parse(list(argv))
+        # argparse prints --help to sys.stdout and ignores an OSError doing it; through `out`
+        # a help that could not be printed is an error.
+        with contextlib.redirect_stdout(cast(TextIO, out)):
+            args = _parse(argv)
     except SystemExit as exc:  # argparse exits for --help and usage errors
         return int(exc.code or 0)
+    return _run(args, out, err)
+
+
+def _unexpected(exc: Exception, err: _Writer) -> int:
+    """Exit 3 and one line for a limit of the machine (see _limit_reached), else a bug's
+    traceback and exit 4."""
+    limit = _limit_reached(exc)
+    if limit is not None:
+        _report(err, f"protobuild: error: {limit}")
+        return EXIT_ERROR
+    import traceback
+
+    _report(err, "".join(traceback.format_exception(exc)).rstrip("\n"))
+    _report(err, f"protobuild: {InternalError(f'{type(exc).__name__}: {exc}')}")
+    return EXIT_BUG
+
+
+def _limit_reached(exc: Exception) -> str | None:
+    """What to tell the user when `exc` is a limit of the machine, not a bug: out of memory,
+    out of file descriptors, a path longer than the system takes. Any other error is None."""
+    if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM):
+        return (
+            "out of memory; free some memory or raise the memory limit (ulimit -v), or build "
+            "in one process with PROTOBUILD_WORKERS=1"
+        )
+    if not isinstance(exc, OSError) or exc.errno not in _WAYS_OUT:
+        return None
+    where = f"{_shown_name(exc.filename)}: " if exc.filename is not None else ""
+    return f"{where}{exc.strerror}; {_WAYS_OUT[exc.errno]()}"
+
+
+def _raise_open_files() -> str:
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return (
+        f"raise the open-files limit (ulimit -n, now {soft}), or build in one process with "
+        "PROTOBUILD_WORKERS=1"
+    )
+
+
+_WAYS_OUT: dict[int, Callable[[], str]] = {
+    errno.EMFILE: _raise_open_files,
+    errno.ENFILE: lambda: (
+        "the whole system is out of open files: close other programs or raise its limit "
+        "(sysctl fs.file-max)"
+    ),
+    errno.ENAMETOOLONG: lambda: (
+        "shorten the path: move the project, or the directory Protobuild.toml names, "
+        "somewhere with a shorter path"
+    ),
+}
+
+
+def _shown_name(filename: object) -> str:
+    if not isinstance(filename, str | bytes):  # a descriptor's number
+        return str(filename)
     try:
-        return _run(args, out, err)
-    except ProtobuildError as exc:
-        err.write(f"{_format_error(exc)}\n")
-        return exc.exit_code
-    except InternalError as exc:
-        err.write(f"protobuild: {exc}\n")
-        return EXIT_BUG
-    except BrokenPipeError:
-        raise  # the reader went away: entry() ends quietly
-    except Exception as exc:  # no error of ours: a bug, which must not read as "stale" (1)
-        import traceback
-
-        err.write("".join(traceback.format_exception(exc)))
-        err.write(f"protobuild: {InternalError(f'{type(exc).__name__}: {exc}')}\n")
-        return EXIT_BUG
+        return shown(os.fsdecode(filename))
+    except OSError:  # a working directory deeper than PATH_MAX has no name to be relative to
+        return os.fsdecode(filename)
 
 
-def _run(args: Arguments, out: TextIO, err: TextIO) -> int:
+def _report(err: _Writer, line: str) -> None:
+    """`line` on stderr if it can be written: failing to report an error must not change
+    the exit code that says which error it was."""
+    with contextlib.suppress(OSError, WriteError):
+        err.write(f"{line}\n")
+        err.flush()
+
+
+class _Writer(Protocol):
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+class _Stream:
+    """sys.stdout or sys.stderr as protobuild writes to them: a write that fails (a full
+    disk, a descriptor closed before the run, where Python leaves the stream None) is a
+    WriteError naming the stream, exit 3 with one line, never a traceback. A closed pipe
+    stays BrokenPipeError: the reader had all it wanted (exit 120)."""
+
+    def __init__(self, stream: TextIO | None, name: str) -> None:
+        self._stream = stream
+        self._name = name
+
+    def write(self, text: str, /) -> int:
+        if text:  # a closed stream is no error to a run with nothing to say
+            self._do(lambda stream: stream.write(text))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._stream is not None:
+            self._do(lambda stream: stream.flush())
+
+    def _do(self, action: Callable[[TextIO], object]) -> None:
+        if self._stream is None:
+            raise WriteError(f"cannot write to {self._name}: it is closed; {_REDIRECT}")
+        try:
+            action(self._stream)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise WriteError(f"cannot write to {self._name}: {reason}; {_REDIRECT}") from exc
+
+
+_REDIRECT = "redirect it to a writable file or pipe (or to /dev/null to discard it)"
+
+
+def _run(args: Arguments, out: _Writer, err: _Writer) -> int:
     from protobuild import commands
 
     if args.command == "explain":
@@ -115,6 +240,7 @@ def _run(args: Arguments, out: TextIO, err: TextIO) -> int:
         text, broken = commands.breaking(args.config, args.against, args.format)
         out.write(text)
         return EXIT_STALE if broken else EXIT_OK
+    _check_workers()
     waiting = functools.partial(_note_waiting, _Null() if args.quiet else err)
     if args.command == "check":
         text, stale = commands.check(args.config, _fix_command(args), waiting)
@@ -127,7 +253,15 @@ def _run(args: Arguments, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _note_waiting(err: TextIO | _Null, holder: str) -> None:
+def _check_workers() -> None:
+    """ConfigError for a bad PROTOBUILD_WORKERS, before anything is built: only a large tree
+    fans out, and a run on a small one or a cache hit would otherwise ignore the typo."""
+    from protobuild import parallel  # light: its pool and multiprocessing load on first use
+
+    parallel.workers()
+
+
+def _note_waiting(err: _Writer, holder: str) -> None:
     err.write(f"protobuild: waiting for another run on this project ({holder}) to finish\n")
     err.flush()
 
@@ -151,7 +285,7 @@ def _fix_command(args: Arguments) -> str:
 
 
 class _Null:
-    def write(self, text: str) -> int:
+    def write(self, text: str, /) -> int:
         return len(text)
 
     def flush(self) -> None:

@@ -1,0 +1,277 @@
+"""The command line where the machine gets in the way: streams closed or full, file names that
+are not UTF-8, a bad PROTOBUILD_WORKERS, the limits of the system, and Ctrl-C while worker
+processes start. Each is one line on stderr and the documented exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+
+from protobuild import parallel
+from protobuild.errors import ConfigError
+from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, tree_bytes
+
+Project = Callable[[dict[str, str]], Path]
+
+REDIRECT = "redirect it to a writable file or pipe (or to /dev/null to discard it)"
+INTERRUPTED = (
+    "protobuild: interrupted; the generated files were either all written or left as they were\n"
+)
+
+
+def cli(
+    root: Path,
+    *argv: str,
+    stdout: int | IO[Any] = subprocess.PIPE,
+    stderr: int | IO[Any] = subprocess.PIPE,
+    preexec: Callable[[], None] | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m protobuild ARGV` in `root`, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "protobuild", *argv],
+        cwd=root,
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+        preexec_fn=preexec,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
+
+
+def close_stdout() -> None:
+    os.close(1)  # `protobuild >&-`: Python starts with sys.stdout None
+
+
+@pytest.fixture
+def generated(project: Project, run: Run) -> Path:
+    root = project({"Protobuild.toml": MINIMAL_CONFIG, "proto/acme/v1/thing.proto": THING_PROTO})
+    assert run("-q").code == 0
+    return root
+
+
+# -- 1. stdout closed or full ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [("-q",), ("check",)], ids=["generate-q", "check"])
+def test_a_closed_stdout_is_no_error_to_a_run_that_prints_nothing_there(
+    generated: Path, argv: tuple[str, ...]
+) -> None:
+    done = cli(generated, *argv, preexec=close_stdout)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("argv", [("--version",), ("check",)], ids=["version", "check-drift"])
+def test_a_closed_stdout_for_a_result_is_exit_3_in_one_line(
+    generated: Path, argv: tuple[str, ...]
+) -> None:
+    stub = generated / "gen/pkg/acme/v1/thing_pb2.pyi"
+    stub.write_text(stub.read_text() + "# hand edit\n")  # check has a report to print
+    done = cli(generated, *argv, preexec=close_stdout)
+    assert (done.returncode, done.stderr) == (
+        3,
+        f"protobuild: error: cannot write to standard output: it is closed; {REDIRECT}\n",
+    )
+
+
+@pytest.mark.parametrize("argv", [("--version",), ("explain",), ("--help",)])
+def test_a_full_stdout_is_exit_3_in_one_line(generated: Path, argv: tuple[str, ...]) -> None:
+    with open("/dev/full", "w") as full:
+        done = cli(generated, *argv, stdout=full)
+    assert (done.returncode, done.stderr) == (
+        3,
+        "protobuild: error: cannot write to standard output: No space left on device; "
+        f"{REDIRECT}\n",
+    )
+
+
+def test_a_full_stderr_is_exit_3(generated: Path) -> None:
+    with open("/dev/full", "w") as full:
+        done = cli(generated, "check", stderr=full)
+    assert done.returncode == 3
+
+
+# -- 2. file names that are not UTF-8 ----------------------------------------------------------
+
+
+def not_utf8(directory: Path, name: bytes) -> Path:
+    path = directory / os.fsdecode(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('syntax = "proto3";\n')
+    return path
+
+
+@pytest.mark.parametrize("command", ["generate", "check"])
+def test_a_proto_named_in_bytes_that_are_not_utf8_is_named_with_escapes(
+    generated: Path, command: str
+) -> None:
+    before = tree_bytes(generated / "gen")
+    not_utf8(generated / "proto/acme", b"\xff\xfeold.proto")
+    done = cli(generated, command)
+    assert (done.returncode, done.stderr) == (
+        2,
+        "proto/acme: the name '\\xff\\xfeold.proto' is not UTF-8, and protoc and Python need "
+        "file names that are; rename it\n",
+    )
+    assert tree_bytes(generated / "gen") == before
+
+
+def test_a_directory_named_in_bytes_that_are_not_utf8_is_the_one_named(generated: Path) -> None:
+    not_utf8(generated / "proto", b"acme/v\xe92/x.proto")
+    done = cli(generated, "-q")
+    assert done.returncode == 2
+    assert done.stderr.startswith("proto/acme: the name 'v\\xe92' is not UTF-8")
+
+
+def test_an_include_directory_is_held_to_the_same(project: Project) -> None:
+    config = MINIMAL_CONFIG + '[includes]\nbefore = ["vendor"]\n'
+    root = project({"Protobuild.toml": config, "proto/acme/v1/thing.proto": THING_PROTO})
+    not_utf8(root / "vendor", b"\x80.proto")
+    done = cli(root, "-q")
+    assert done.returncode == 2
+    assert done.stderr.startswith("vendor: the name '\\x80.proto' is not UTF-8")
+
+
+# -- 3. PROTOBUILD_WORKERS ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("abc", "is not a number of processes"),
+        ("0", "is not a number of processes"),
+        ("²", "is not a number of processes"),
+        ("257", "is more processes than protobuild starts (at most 256)"),
+        ("99999999999999999999", "is more processes than protobuild starts (at most 256)"),
+    ],
+)
+def test_a_bad_worker_count_is_an_error_on_a_small_tree_and_on_a_cache_hit(
+    generated: Path, run: Run, monkeypatch: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    monkeypatch.setenv("PROTOBUILD_WORKERS", value)
+    for argv in [("-q",), ("check",)]:  # both a cache hit: nothing would fan out
+        result = run(*argv)
+        assert result.code == 2
+        assert result.err.startswith(f"protobuild: error: PROTOBUILD_WORKERS={value!r} {problem}")
+        assert len(result.err.splitlines()) == 1
+
+
+def test_a_worker_count_up_to_the_limit_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "0256")
+    assert parallel.workers() == parallel.MAX_WORKERS == 256
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "1" + "0" * 5000)  # int() refuses it outright
+    with pytest.raises(ConfigError, match="at most 256"):
+        parallel.workers()
+
+
+# -- 4. limits of the system -------------------------------------------------------------------
+
+
+def test_a_path_longer_than_the_system_takes_is_named_with_the_way_out(project: Project) -> None:
+    deep = "/".join(["d" * 200] * 25)  # 5,000 characters: more than PATH_MAX (4,096)
+    config = MINIMAL_CONFIG.replace('path = "proto"', f'path = "{deep}"')
+    root = project({"Protobuild.toml": config, "proto/acme/v1/thing.proto": THING_PROTO})
+    done = cli(root, "-q")
+    assert done.returncode == 3
+    assert done.stderr.startswith(f"protobuild: error: {deep}")
+    assert done.stderr.endswith(
+        ": File name too long; shorten the path: move the project, or the directory "
+        "Protobuild.toml names, somewhere with a shorter path\n"
+    )
+
+
+def write_wide_tree(root: Path) -> None:
+    """A tree large enough that a build fans out to worker processes."""
+    (root / "Protobuild.toml").write_text(MINIMAL_CONFIG)
+    for number in range(parallel.MIN_ITEMS_TO_SPLIT):
+        directory = root / f"proto/p{number % 8}"
+        directory.mkdir(parents=True, exist_ok=True)
+        text = f'syntax = "proto3";\npackage p{number % 8};\nmessage M{number} {{}}\n'
+        (directory / f"f{number}.proto").write_text(text)
+
+
+def few_open_files() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))  # `ulimit -n 16`
+
+
+def test_too_few_open_files_for_the_workers_says_how_to_raise_the_limit(tmp_path: Path) -> None:
+    write_wide_tree(tmp_path)
+    done = cli(tmp_path, "-q", preexec=few_open_files, env={"PROTOBUILD_WORKERS": "2"})
+    assert done.returncode == 3
+    # Which file it could not open (if any: a pipe has no name) depends on timing.
+    assert done.stderr.startswith("protobuild: error: ")
+    assert done.stderr.endswith(
+        "Too many open files; raise the open-files limit (ulimit -n, now 16), or build in one "
+        "process with PROTOBUILD_WORKERS=1\n"
+    )
+    assert len(done.stderr.splitlines()) == 1
+
+
+def little_memory() -> None:
+    limit = 2 << 30  # ample for protobuild itself, not for the whole file below
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def test_running_out_of_memory_is_exit_3_in_one_line(generated: Path) -> None:
+    huge = generated / "proto/acme/v1/huge.proto"
+    with open(huge, "wb") as handle:
+        handle.truncate(8 << 30)  # sparse: no disk used, but reading it needs 8 GiB
+    if os.stat(huge).st_blocks * 512 > 1 << 20:
+        pytest.skip("this file system has no sparse files")
+    done = cli(generated, "-q", preexec=little_memory)
+    assert (done.returncode, done.stderr) == (
+        3,
+        "protobuild: error: out of memory; free some memory or raise the memory limit "
+        "(ulimit -v), or build in one process with PROTOBUILD_WORKERS=1\n",
+    )
+
+
+# -- 5. Ctrl-C while the workers start -------------------------------------------------------
+
+# The real command line, with a signal sent from the parent's side of the first worker's fork:
+# a moment when concurrent.futures is half way through starting its pool.
+INTERRUPT_AT_FORK = """
+import os, signal, sys
+from protobuild import cli
+sent = []
+def interrupt():
+    if not sent:
+        sent.append(True)
+        {send}
+os.register_at_fork(after_in_parent=interrupt)
+sys.argv = ["protobuild", "-q"]
+cli.entry()
+"""
+
+SENDS = {
+    "ctrl-c": "os.killpg(0, signal.SIGINT)",  # the whole process group, the worker too
+    "sigterm-to-the-run": "os.kill(os.getpid(), signal.SIGTERM)",
+}
+
+
+@pytest.mark.parametrize("send", SENDS.values(), ids=SENDS.keys())
+def test_an_interrupt_while_workers_start_ends_the_run_in_one_line(
+    tmp_path: Path, send: str
+) -> None:
+    write_wide_tree(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPT_AT_FORK.format(send=send)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PROTOBUILD_WORKERS": "2"},
+        start_new_session=True,  # its own process group, for the Ctrl-C
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (130, INTERRUPTED)
+    assert not (tmp_path / "gen").exists()
