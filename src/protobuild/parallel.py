@@ -13,12 +13,13 @@ import itertools
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from protobuild.errors import CompileError, ConfigError, InternalError
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
     from multiprocessing.process import BaseProcess
 
 T = TypeVar("T")
@@ -30,23 +31,37 @@ MIN_CHUNK = 16
 # Chunks per worker: workers that finish early take another chunk, so an uneven chunk or a
 # core busy with something else delays the end less; each chunk has a small fixed cost.
 CHUNKS_PER_WORKER = 2
+# The most PROTOBUILD_WORKERS may ask for. A larger value is refused, not lowered to this: it
+# is a typo (a digit too many) or a misunderstanding, and each worker is a forked copy of a
+# build's memory; 256 is more than any machine protobuild runs on has cores to use.
+MAX_WORKERS = 256
 
 
 def workers() -> int:
     """How many processes a fan-out may use: PROTOBUILD_WORKERS, else the cores (up to 4).
 
-    Raises ConfigError when PROTOBUILD_WORKERS is set to anything but a positive number: a
-    typo must not quietly fall back to the default (say, 4 processes on a CI box meant for 1).
+    Raises ConfigError when PROTOBUILD_WORKERS is set to anything but a number from 1 to
+    MAX_WORKERS: a typo must not quietly fall back to the default (say, 4 processes on a CI
+    box meant for 1). The command line asks once, before anything is built, so that a bad
+    value is an error however small the tree and even when the cache has the answer.
     """
     configured = os.environ.get("PROTOBUILD_WORKERS", "").strip()
     if not configured:
         return max(1, min(os.cpu_count() or 1, 4))
-    if not configured.isdigit() or int(configured) < 1:
+    # isascii: str.isdigit accepts digits that int() refuses ("²").
+    significant = configured.lstrip("0")
+    if not (configured.isascii() and configured.isdigit()) or not significant:
         raise ConfigError(
             f"PROTOBUILD_WORKERS={configured!r} is not a number of processes; set it to 1 or "
             "more, or unset it to use the machine's cores"
         )
-    return int(configured)
+    # Length first: int() of a number thousands of digits long raises a ValueError of its own.
+    if len(significant) > len(str(MAX_WORKERS)) or int(significant) > MAX_WORKERS:
+        raise ConfigError(
+            f"PROTOBUILD_WORKERS={configured!r} is more processes than protobuild starts (at "
+            f"most {MAX_WORKERS}); set it to the number of cores, or unset it to use them all"
+        )
+    return int(significant)
 
 
 def chunked(items: Sequence[T], count: int) -> list[list[T]]:
@@ -71,41 +86,148 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     count = workers()
     if count == 1 or len(items) < MIN_ITEMS_TO_SPLIT or not _can_fork():
         return [function(list(items))]
-    # Imported here: small runs (a partial rebuild, a cache hit) never pay for them.
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
     bounds = _bounds(len(items), min(count * CHUNKS_PER_WORKER, len(items) // MIN_CHUNK))
-    context = multiprocessing.get_context("fork")
     # Pickling the function (a partial holding the whole plan) for every chunk cost the
     # parent 10 ms and each worker 15 ms per chunk on 1,000 protos; forking copies it free.
     global _inherited
     _inherited = (function, items)
-    others = set(multiprocessing.active_children())
     try:
-        with ProcessPoolExecutor(
-            max_workers=count,
-            mp_context=context,
-            initializer=_end_with_parent,
-            initargs=(os.getpid(),),
-        ) as pool:
-            try:
-                return list(pool.map(_run_inherited, bounds))
-            except KeyboardInterrupt:
-                # Leaving the block waits for every chunk already started or queued: seconds
-                # on a large tree. Workers are stopped instead (when Ctrl-C reached the whole
-                # process group they are stopping already).
-                _stop(set(multiprocessing.active_children()) - others)
-                raise
-            except BrokenProcessPool as exc:
-                raise CompileError(
-                    "a worker process ended abruptly (killed, out of memory, or protoc "
-                    "crashed); run with PROTOBUILD_WORKERS=1 to build in one process and see "
-                    "which"
-                ) from exc
+        with _HeldInterrupts() as interrupts:
+            # No more workers than chunks: each is a fork of the whole build.
+            return _fan_out(bounds, min(count, len(bounds)), interrupts)
     finally:
         _inherited = None
+
+
+def _fan_out(bounds: list[tuple[int, int]], count: int, interrupts: _HeldInterrupts) -> list[Any]:
+    # Imported here: small runs (a partial rebuild, a cache hit) never pay for them.
+    import multiprocessing
+    from concurrent.futures.process import BrokenProcessPool
+
+    others = set(multiprocessing.active_children())
+    try:
+        with _pool(count) as pool:
+            futures = [pool.submit(_run_inherited, chunk) for chunk in bounds]
+            try:
+                return interrupts.results(futures)
+            except BaseException:
+                # Leaving the block waits for every chunk already started or queued: seconds
+                # on a large tree. Workers are stopped instead (when Ctrl-C reached the whole
+                # process group they are stopping already). Futures are not cancelled: the
+                # pool's thread fails on a cancelled one (InvalidStateError, a traceback) when
+                # the stopped workers break the pool.
+                _stop(set(multiprocessing.active_children()) - others)
+                raise
+    except BrokenProcessPool as exc:
+        raise CompileError(
+            "a worker process ended abruptly (killed, out of memory, or protoc crashed); run "
+            "with PROTOBUILD_WORKERS=1 to build in one process and see which"
+        ) from exc
+
+
+def _pool(count: int) -> ProcessPoolExecutor:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_end_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+class _HeldInterrupts:
+    """SIGINT and SIGTERM in the parent during a fan-out: raised (by their own handlers, as
+    KeyboardInterrupt) only while it waits for results, held everywhere else.
+
+    Raised inside concurrent.futures' own set-up and shut-down (a fork hook, a thread half
+    started, a finalizer half made), a Ctrl-C left the pool broken or half built, and the run
+    ended with exit 3 ("a worker process ended abruptly"), a RuntimeError or a thread's
+    traceback. Held, it is raised once the pool is done; any failure of the pool after it
+    (its workers got the Ctrl-C too) is reported as the interrupt it follows from.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._delivered = False
+        self._waiting = False
+        self._previous: dict[int, Callable[[int, Any], Any]] = {}
+
+    def __enter__(self) -> _HeldInterrupts:
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return self  # only the main thread handles signals, and may set handlers
+        try:
+            with _blocked(_STOPPING):  # a signal between two handlers must not skip the hold
+                for signum in _STOPPING:
+                    self._install(signum)
+        except BaseException:
+            self._restore()
+            raise
+        return self
+
+    def _install(self, signum: int) -> None:
+        handler = signal.getsignal(signum)
+        if callable(handler):  # SIG_DFL and SIG_IGN act in the kernel: nothing to hold
+            self._previous[signum] = handler
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        if self.received is None:
+            self.received = signum
+        if self._waiting:
+            self._waiting = False
+            self._deliver(signum, frame)
+
+    def _deliver(self, signum: int, frame: object) -> None:
+        self._delivered = True
+        self._previous[signum](signum, frame)
+
+    def results(self, futures: Sequence[Future[Any]]) -> list[Any]:
+        """Each future's result in order; a signal held until now, or arriving while this
+        waits, is raised here."""
+        self._waiting = True
+        try:
+            if self.received is not None:
+                self._waiting = False
+                self._deliver(self.received, None)
+            return [future.result() for future in futures]
+        finally:
+            self._waiting = False
+
+    def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
+        try:
+            # Runs the handler of a signal that has arrived but not been handled yet: the
+            # child it also reached may be why the pool failed.
+            signal.pthread_sigmask(signal.SIG_BLOCK, ())
+        finally:
+            with _blocked(_STOPPING):
+                self._restore()
+        self._raise_held(error)
+
+    def _restore(self) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _raise_held(self, error: BaseException | None) -> None:
+        if self.received is None or isinstance(error, KeyboardInterrupt):
+            return
+        if error is not None:
+            raise KeyboardInterrupt from error
+        if not self._delivered:
+            self._deliver(self.received, None)
+
+
+@contextlib.contextmanager
+def _blocked(signals: set[signal.Signals]) -> Iterator[None]:
+    """`signals` blocked: they stay pending, and are handled once the mask is restored."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _end_with_parent(parent: int) -> None:
