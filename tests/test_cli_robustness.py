@@ -111,7 +111,7 @@ def not_utf8(directory: Path, name: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("command", ["generate", "check"])
+@pytest.mark.parametrize("command", ["generate", "check", "explain", "proto/acme/v1/thing.proto"])
 def test_a_proto_named_in_bytes_that_are_not_utf8_is_named_with_escapes(
     generated: Path, command: str
 ) -> None:

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from protobuild import cache, toolchain
 from protobuild.config import Config
-from protobuild.errors import Location, ResolveError
 
 if TYPE_CHECKING:
     import importlib.metadata
@@ -112,7 +111,6 @@ def _proto_digests(
         directory = str(root.path)
         exists[f"<root {index} exists>"] = str(os.path.isdir(directory))
         for path, stat in cache.scan(directory, (".proto",), sources=True).items():
-            _require_utf8(directory, path)
             import_path = f"{root.prefix}/{path}" if root.prefix else path
             if root.exclude and root.excludes(import_path):
                 continue  # not compiled: neither an input
@@ -161,40 +159,9 @@ def _add_tree(
             continue
         for name in sorted(names):
             if not wanted or name.endswith(wanted):
-                _require_utf8(base, os.path.join(relative, name))
+                cache.require_utf8(base, os.path.join(relative, name))
                 with open(os.path.join(directory, name), "rb") as handle:
                     _add(digest, f"{label}:{relative}/{name}", handle.read())
-
-
-def _require_utf8(directory: str, relative: str) -> None:
-    """ResolveError when the file at `relative` below `directory` has a name that is not
-    UTF-8: Python holds such a name with surrogate escapes, which import paths, module names,
-    digests and the cache's JSON cannot carry. Checked here, on the walks that first meet the
-    input files, so that no later stage sees one."""
-    if relative.isascii():  # nearly every name: no encoding needed to tell
-        return
-    parts = relative.split(os.sep)
-    for index, part in enumerate(parts):
-        if not _is_utf8(part):
-            folder = os.path.normpath(os.path.join(directory, *parts[:index]))
-            raise ResolveError(
-                f"the name '{_escaped(part)}' is not UTF-8, and protoc and Python need file "
-                "names that are; rename it",
-                Location(_escaped(folder)),
-            )
-
-
-def _is_utf8(name: str) -> bool:
-    try:
-        name.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _escaped(name: str) -> str:
-    """`name` as it is on disk, bytes that are not UTF-8 shown as \\xNN."""
-    return os.fsencode(name).decode(errors="backslashreplace")
 
 
 def _add_modules(digest: hashlib._Hash, package: Path) -> None:
