@@ -128,6 +128,9 @@ FRAGMENTS = [
     "u = my_top_pb2.X\n",
 ]
 RENAMES_WITH_GRPC = {**RENAMES, "acme.v1.thing_pb2_grpc": "pkg.acme.v1.thing_pb2_grpc"}
+# A proto named `odd_.proto` has a module whose name ends like protoc's aliases (`__pb2`).
+ODD_FRAGMENTS = [*FRAGMENTS, "import acme.odd__pb2\n", "v = acme.odd__pb2.X  # odd__pb2\n"]
+RENAMES_WITH_ODD = {**RENAMES_WITH_GRPC, "acme.odd__pb2": "pkg.acme.odd__pb2"}
 
 
 @settings(max_examples=300, deadline=None)
@@ -138,6 +141,20 @@ def test_stopping_after_the_last_name_changes_nothing(pieces: list[str]) -> None
     source = "".join(pieces)
     whole = rewrite._rewrite("\n" + source, RENAMES_WITH_GRPC, len(source) + 1)[1:]
     assert Renamer(RENAMES_WITH_GRPC).rewrite(source) == whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(ODD_FRAGMENTS), max_size=12))
+def test_a_module_named_like_an_alias_is_still_found_last(pieces: list[str]) -> None:
+    source = "".join(pieces)
+    whole = rewrite._rewrite("\n" + source, RENAMES_WITH_ODD, len(source) + 1)[1:]
+    assert Renamer(RENAMES_WITH_ODD).rewrite(source) == whole
+
+
+def test_a_module_named_like_an_alias_is_renamed_where_it_is_named_last() -> None:
+    source = "import acme.odd__pb2\nv = acme.odd__pb2.X\n"
+    expected = "import pkg.acme.odd__pb2\nv = pkg.acme.odd__pb2.X\n"
+    assert Renamer(RENAMES_WITH_ODD).rewrite(source) == expected
 
 
 def test_a_source_naming_no_renamed_module_is_returned_as_it_is() -> None:

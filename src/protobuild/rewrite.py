@@ -70,6 +70,10 @@ class Renamer:
         self.renames = renames
         # The names an import statement can give a renamed module by (`from a.b import c_pb2`).
         self._leaves = frozenset(name.rpartition(".")[2] for name in renames)
+        # protoc's aliases of imported modules end in `__pb2` (`a_dot_b__pb2`), and a generated
+        # gRPC module names them hundreds of times; unless a module's own name ends so (a proto
+        # named `x_.proto`), such a name is never renamed and need not be looked at.
+        self._aliases_too = any(name.endswith(("__pb2", "__pb2_grpc")) for name in renames)
 
     def rewrite(self, source: str) -> str:
         """`source` with the modules renamed (see rewrite_modules)."""
@@ -90,6 +94,8 @@ class Renamer:
         """
         position = len(text)
         while (position := text.rfind("_pb2", 0, position)) >= 0:
+            if text[position - 1] == "_" and not self._aliases_too:
+                continue
             end = _MODULE_END.match(text, position)
             if end is not None:
                 name = text[_chain_start(text, position, 0) : end.end()]
