@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from protobuild import toolchain
 from protobuild.config import CONFIG_NAME, Config
 from protobuild.errors import Location, ResolveError
-from protobuild.tree import OTHER_TREE_MARKERS, is_skipped_dir, is_users_marker
+from protobuild.tree import OTHER_TREE_MARKERS, as_lf, is_skipped_dir, is_users_marker
 
 if TYPE_CHECKING:
     from protobuild.inputs import Keys
@@ -396,7 +396,8 @@ def _record_stat(value: object) -> tuple[int, int] | None:
 
 
 def _digest(content: bytes) -> str:
-    return hashlib.blake2b(content, digest_size=16).hexdigest()
+    # Of the LF form: a CRLF checkout of the same file is the same file (tree.as_lf).
+    return hashlib.blake2b(as_lf(content), digest_size=16).hexdigest()
 
 
 def _is_marker(path: str) -> bool:

@@ -77,4 +77,19 @@ def _copy(
     copy.CopyFrom(proto)
     if not source_info:
         copy.ClearField("source_code_info")
+    else:
+        _comments_in_lf(copy.source_code_info)
     return copy
+
+
+def _comments_in_lf(info: descriptor_pb2.SourceCodeInfo) -> None:
+    """Comments with LF line ends: protoc keeps a CRLF proto's carriage returns in them, and a
+    snapshot must not change with a checkout's line ends (see tree.as_lf)."""
+    for location in info.location:
+        if "\r" in location.leading_comments:
+            location.leading_comments = location.leading_comments.replace("\r\n", "\n")
+        if "\r" in location.trailing_comments:
+            location.trailing_comments = location.trailing_comments.replace("\r\n", "\n")
+        detached = [c.replace("\r\n", "\n") for c in location.leading_detached_comments]
+        if detached != list(location.leading_detached_comments):
+            location.leading_detached_comments[:] = detached

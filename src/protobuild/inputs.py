@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from protobuild import cache, toolchain
 from protobuild.config import Config
+from protobuild.tree import as_lf
 
 if TYPE_CHECKING:
     import importlib.metadata
@@ -141,6 +142,7 @@ def _proto_digest(file: str, import_path: str, stat: cache.Stat, entry: cache.En
 
 
 def _add(digest: hashlib._Hash, label: str, data: bytes) -> None:
+    data = as_lf(data)  # a CRLF checkout of an include or a template is the same input
     digest.update(f"{label} {len(data)}\n".encode())
     digest.update(data)
 

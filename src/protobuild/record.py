@@ -28,6 +28,7 @@ from pathlib import Path
 
 from protobuild import cache, inputs, toolchain
 from protobuild.config import Config
+from protobuild.tree import as_lf
 
 SUFFIX = ".sum"
 _FORMAT = 1
@@ -98,7 +99,7 @@ def store(
     if not config.output.record:
         return None
     wanted = text(keys, digests, owners)
-    if _read(path(config)) != wanted:
+    if _read_lf(path(config)) != wanted:
         cache.write_atomically(path(config), wanted)
     return stat(config)
 
@@ -107,7 +108,7 @@ def is_current(
     config: Config, keys: inputs.Keys, digests: Mapping[str, str], owners: Mapping[str, str]
 ) -> bool:
     """Whether the record holds what `store` would write (True when records are off)."""
-    return not config.output.record or _read(path(config)) == text(keys, digests, owners)
+    return not config.output.record or _read_lf(path(config)) == text(keys, digests, owners)
 
 
 def text(keys: inputs.Keys, digests: Mapping[str, str], owners: Mapping[str, str]) -> bytes:
@@ -144,6 +145,12 @@ def _load(target: Path) -> tuple[str, dict[str, tuple[str, str]]] | None:
         return str(data["inputs"]), files
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # unreadable or not ours: a full build decides instead
+
+
+def _read_lf(target: Path) -> bytes | None:
+    """The record's bytes with LF line ends (a CRLF checkout holds the same record)."""
+    content = _read(target)
+    return as_lf(content) if content is not None else None
 
 
 def _read(target: Path) -> bytes | None:

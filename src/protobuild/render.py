@@ -35,7 +35,7 @@ from google.protobuf import descriptor_pb2
 from protobuild import model
 from protobuild.errors import Location, TemplateError
 from protobuild.toolchain import stock_template_dir
-from protobuild.tree import is_skipped_dir
+from protobuild.tree import as_lf, is_skipped_dir
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SCOPES = {"stem": "file", "package": "package"}
@@ -55,15 +55,17 @@ def template_digest(template_dir: Path | None = None) -> str:
     """A short sha256 of every file of a template directory (names and bytes; bytecode caches
     skipped), for telling a template change apart from other drift in `protobuild check`.
 
-    The same files give the same digest on any machine, unless a checkout rewrites line ends.
+    The same files give the same digest on any machine, also where a checkout gave them CRLF
+    line ends (tree.as_lf): jinja2 renders both alike.
     """
     directory = template_dir if template_dir is not None else stock_template_dir()
     digest = hashlib.sha256()
     for path in sorted(p for p in directory.rglob("*") if p.is_file()):
         name = path.relative_to(directory).as_posix()
         if "__pycache__" not in name.split("/"):
-            digest.update(f"{name}\0{path.stat().st_size}\0".encode())
-            digest.update(path.read_bytes())
+            content = as_lf(path.read_bytes())
+            digest.update(f"{name}\0{len(content)}\0".encode())
+            digest.update(content)
     return digest.hexdigest()[:16]
 
 

@@ -48,6 +48,17 @@ class OutputTree(NamedTuple):
         return len(self.files) + len(self.kept)
 
 
+def as_lf(data: bytes) -> bytes:
+    """`data` with CRLF line ends turned into LF.
+
+    A checkout with git's core.autocrlf=true (the Windows default) gives every text file CRLF
+    ends while the committed blobs keep LF: protos, templates, generated files and the record
+    must digest and compare the same either way, or such a checkout never passes `check` and
+    its regenerated files flip-flop against everyone else's.
+    """
+    return data.replace(b"\r\n", b"\n") if b"\r" in data else data
+
+
 def is_users_marker(path: str) -> bool:
     """Whether `path` is a marker file whose content is the user's business once the user has
     written one: `py.typed` (it may say `partial`) and any `__init__.py` (the package's own,
@@ -124,7 +135,7 @@ def compare(
     existing.update(_former_markers(tree.root, former, wanted))
     left_alone = _take_over(tree.root, [p for p in wanted if p not in existing], existing)
     added = [p for p in wanted if p not in existing and p not in left_alone]
-    changed = [p for p in wanted if p in existing and existing[p] != wanted[p]]
+    changed = [p for p in wanted if p in existing and as_lf(existing[p]) != as_lf(wanted[p])]
     stale = sorted(set(existing) - set(wanted) - tree.kept) if prune else []
     current_bytes = {p: existing[p] for p in (*changed, *stale)}
     return Changes(tree.root, tuple(added), tuple(changed), tuple(stale), current_bytes)
