@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, probe, tree_bytes
+from tests.conftest import EXTRA_PROTO, MINIMAL_CONFIG, THING_PROTO, Run, probe, tree_bytes
 
 Project = Callable[[dict[str, str]], Path]
 
@@ -554,3 +554,14 @@ def test_a_crash_is_reported_as_a_bug_not_as_drift(
         "\"no item named 'x_pb2.py'\"\n"
     )
     assert tree_bytes(thing / "gen") == generated
+
+
+def test_exit_code_says_whether_files_were_written(project: Callable[..., Path], run: Run) -> None:
+    root = project({"Protobuild.toml": MINIMAL_CONFIG, "proto/acme/v1/thing.proto": THING_PROTO})
+    assert run("--exit-code", "-q").code == 1  # everything added
+    assert run("--exit-code", "-q").code == 0  # up to date
+    (root / "proto/acme/v1/extra.proto").write_text(EXTRA_PROTO)
+    assert run("generate", "--dry-run", "--exit-code").code == 1  # would add, wrote nothing
+    assert not (root / "gen/pkg/acme/v1/extra_pb2.py").exists()
+    assert run("-q").code == 0  # without the flag, writing is success
+    assert (root / "gen/pkg/acme/v1/extra_pb2.py").exists()

@@ -42,6 +42,7 @@ class Arguments(NamedTuple):
     config_given: bool
     against: Path | None = None
     format: str = "text"
+    exit_code: bool = False  # generate: exit 1 when files were written
 
 
 def entry() -> None:
@@ -246,11 +247,11 @@ def _run(args: Arguments, out: _Writer, err: _Writer) -> int:
         text, stale = commands.check(args.config, _fix_command(args), waiting)
         (out if stale else err if not args.quiet else _Null()).write(text)
         return EXIT_STALE if stale else EXIT_OK
-    text = commands.generate(args.config, args.paths, args.dry_run, waiting)
+    text, changed = commands.generate(args.config, args.paths, args.dry_run, waiting)
     # What a dry run prints is its result (for a pipe or a file), even with -q; a real run's
     # summary is progress.
     (out if args.dry_run else _Null() if args.quiet else err).write(text)
-    return EXIT_OK
+    return EXIT_STALE if changed and args.exit_code else EXIT_OK
 
 
 def _check_workers() -> None:
@@ -310,6 +311,7 @@ def _parse(argv: list[str]) -> Arguments:
         config_given=namespace.file is not None,
         against=Path(namespace.against) if getattr(namespace, "against", None) else None,
         format=getattr(namespace, "format", "text"),
+        exit_code=getattr(namespace, "exit_code", False),
     )
 
 
@@ -380,6 +382,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     gen.add_argument(
         "--dry-run", action="store_true", help="print protoc argv and changes; write nothing"
+    )
+    gen.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 1 when files were added, changed or removed (for pre-commit, which does "
+        "not notice new untracked files)",
     )
     gen.add_argument(
         "paths",

@@ -17,8 +17,9 @@ if TYPE_CHECKING:  # resolve is imported only when a run needs a plan (not on a 
 
 def generate(
     config: Path, only: Sequence[Path], dry_run: bool, waiting: Callable[[str], None]
-) -> str:
-    """Generate (or with `dry_run` only show) the outputs; returns the summary to print.
+) -> tuple[str, bool]:
+    """Generate (or with `dry_run` only show) the outputs; returns the summary to print and
+    whether any output differed from the disk (and, unless `dry_run`, was written).
     `waiting` is told when another run holds the project and this one waits for it."""
     outcome = pipeline.generate(config, only, dry_run, waiting)
     changes = outcome.changes
@@ -52,7 +53,7 @@ def generate(
         lines.append(_record_left_note(outcome.built_config()))
     if outcome.record_error:
         lines.append(_record_error_note(outcome.built_config(), outcome.record_error))
-    return "".join(f"{line}\n" for line in lines)
+    return "".join(f"{line}\n" for line in lines), bool(changes)
 
 
 def _record_left_note(config: Config) -> str:
