@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL_CONFIG, TESTS, THING_PROTO, Run
+from tests.conftest import EXTRA_PROTO, MINIMAL_CONFIG, TESTS, THING_PROTO, Run
 
 REPOSITORY = TESTS.parent
 
@@ -63,6 +63,41 @@ def test_pre_commit_hook_blocks_stale_code(
     assert run("-q").code == 0
     git("add", ".", cwd=user, env=env)
     fixed = git("commit", "-qm", "regenerated", cwd=user, check=False, env=env)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+
+
+@pytest.mark.slow
+def test_the_regenerating_hook_fails_a_commit_that_lacks_new_generated_files(
+    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rev = head_has_hooks()
+    if rev is None:
+        pytest.skip("this checkout has no commit with .pre-commit-hooks.yaml")
+    user = tmp_path / "user"
+    (user / "proto/acme/v1").mkdir(parents=True)
+    # Without Protobuild.sum, whose change pre-commit would notice on its own.
+    config = MINIMAL_CONFIG.replace('package = "pkg"\n', 'package = "pkg"\nrecord = false\n')
+    assert "record = false" in config
+    (user / "Protobuild.toml").write_text(config)
+    (user / "proto/acme/v1/thing.proto").write_text(THING_PROTO)
+    (user / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: {REPOSITORY}\n  rev: {rev}\n  hooks:\n  - id: protobuild\n"
+    )
+    monkeypatch.chdir(user)
+    assert run("-q").code == 0
+    env = _environment(tmp_path)
+    git("init", "-q", cwd=user, env=env)
+    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=user, check=True, env=env)
+    git("add", ".", cwd=user, env=env)
+    assert git("commit", "-qm", "current", cwd=user, check=False, env=env).returncode == 0
+
+    # A new proto, committed alone: the hook writes its modules, new untracked files.
+    (user / "proto/acme/v1/extra.proto").write_text(EXTRA_PROTO)
+    git("add", "proto", cwd=user, env=env)
+    assert git("commit", "-qm", "new proto", cwd=user, check=False, env=env).returncode != 0
+    assert (user / "gen/pkg/acme/v1/extra_pb2.py").exists()
+    git("add", ".", cwd=user, env=env)
+    fixed = git("commit", "-qm", "new proto", cwd=user, check=False, env=env)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
 
 
