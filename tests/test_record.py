@@ -129,6 +129,20 @@ def test_corrupt_or_foreign_record_is_ignored(two_protos: Path, run: Run, conten
     assert run("check").err.count("current") == 1
 
 
+def test_check_names_conflict_markers_left_in_the_record(two_protos: Path, run: Run) -> None:
+    recorded = (two_protos / RECORD).read_text()
+    head, files = recorded.split('"files": {\n', 1)
+    first, rest = files.split("\n", 1)
+    conflicted = f'{head}"files": {{\n<<<<<<< HEAD\n{first}\n=======\n{first}\n>>>>>>> b1\n{rest}'
+    (two_protos / RECORD).write_text(conflicted)
+    _fresh_clone(two_protos)
+    result = run("check")
+    assert result.code == 0  # the generated files are current; the record is an aid
+    assert f"note: {RECORD} holds merge conflict markers" in result.err
+    assert run("-q").code == 0
+    assert (two_protos / RECORD).read_text() == recorded
+
+
 def test_check_says_when_the_record_is_missing_and_protobuild_restores_it(
     two_protos: Path, run: Run
 ) -> None:

@@ -108,9 +108,12 @@ def _stale_record(outcome: pipeline.Outcome) -> str:
         )
     else:
         cost = "regenerate everything"
+    state = "is missing or out of date"
+    if record.has_conflict_markers(outcome.built_config()):
+        state = "holds merge conflict markers (a merge left it unresolved)"
     return (
-        f"protobuild check: note: {name} is missing or out of date, so this check had to "
-        f"{cost}; run `protobuild` and commit {name} to make checks fast\n"
+        f"protobuild check: note: {name} {state}, so this check had to {cost}; run "
+        f"`protobuild` and commit {name} to make checks fast\n"
     )
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping
 from json.encoder import encode_basestring_ascii as _quote  # json.dumps of one string, in C
 from pathlib import Path
@@ -145,6 +146,16 @@ def _load(target: Path) -> tuple[str, dict[str, tuple[str, str]]] | None:
         return str(data["inputs"]), files
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # unreadable or not ours: a full build decides instead
+
+
+def has_conflict_markers(config: Config) -> bool:
+    """Whether the record holds git's merge conflict markers: two branches that both
+    regenerated conflict on it, and committing it unresolved is an easy slip."""
+    content = _read(path(config)) if config.output.record else None
+    return content is not None and _CONFLICT.search(content) is not None
+
+
+_CONFLICT = re.compile(rb"^(?:<<<<<<<|>>>>>>>|=======)(?: |\r?$)", re.MULTILINE)
 
 
 def _read_lf(target: Path) -> bytes | None:
