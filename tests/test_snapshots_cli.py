@@ -40,9 +40,11 @@ def test_stale_snapshot_is_reported_by_check_and_dry_run_leaves_it(api: Path, ru
     (api / "proto/acme/v1/thing.proto").write_text(THING_PROTO + "message More {}\n")
     result = run("check")
     assert result.code == 1
-    assert "  changed: ../../api/next.pb.txt" in result.out
+    assert "  changed: api/next.pb.txt (API snapshot)" in result.out
     assert "+++ b/api/next.pb.txt" in result.out
-    assert run("--dry-run").code == 0
+    dry = run("--dry-run")
+    assert dry.code == 0
+    assert "would change api/next.pb.txt (API snapshot)" in dry.out
     assert (api / "api/next.pb.txt").read_bytes() == before
     assert run("-q").code == 0
     assert run("check").code == 0

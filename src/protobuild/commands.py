@@ -25,10 +25,12 @@ def generate(
     changes = outcome.changes
     lines = []
     if dry_run:
+        from protobuild.report import listed  # difflib and the rest: only for a listing
+
         lines += [shlex.join(argv) for argv in outcome.protoc_commands]
-        lines += [f"would add {p}" for p in changes.added]
-        lines += [f"would change {p}" for p in changes.changed]
-        lines += [f"would remove {p}" for p in changes.stale]
+        lines += [f"would add {listed(p, outcome.root)}" for p in changes.added]
+        lines += [f"would change {listed(p, outcome.root)}" for p in changes.changed]
+        lines += [f"would remove {listed(p, outcome.root)}" for p in changes.stale]
     where = shown(outcome.root)
     if not changes:
         lines.append(f"protobuild: {outcome.file_count} files in {where}/ are up to date")

@@ -10,10 +10,11 @@ import difflib
 import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from protobuild import toolchain
 from protobuild.errors import shown
-from protobuild.tree import Changes, OutputTree
+from protobuild.tree import Changes, OutputTree, is_outside, on_disk
 
 MAX_DIFF_LINES = 200  # per file
 # For the whole report: a changed option or a renamed package can touch thousands of files, and
@@ -57,9 +58,9 @@ def report(tree: OutputTree, changes: Changes, fix: str) -> str:
     """
     root = shown(tree.root)
     lines = [f"protobuild check: {changes.total} generated file(s) are not current in {root}/"]
-    lines += _listing("changed", changes.changed)
-    lines += _listing("missing", changes.added)
-    lines += _listing("stale", changes.stale)
+    lines += _listing("changed", changes.changed, tree.root)
+    lines += _listing("missing", changes.added, tree.root)
+    lines += _listing("stale", changes.stale, tree.root)
     drift = toolchain_drift(tree, changes)
     if drift is not None:
         lines += [
@@ -75,8 +76,17 @@ def report(tree: OutputTree, changes: Changes, fix: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _listing(label: str, paths: Iterable[str]) -> list[str]:
-    return [f"  {label + ':':9}{path}" for path in paths]
+def _listing(label: str, paths: Iterable[str], root: Path) -> list[str]:
+    """One line per path: relative to the output directory, or for an API snapshot outside
+    it, to the working directory (`api/next.pb.txt`, not `../../api/next.pb.txt`)."""
+    return [f"  {label + ':':9}{listed(path, root)}" for path in paths]
+
+
+def listed(path: str, root: Path) -> str:
+    """An output path as reports show it (see _listing)."""
+    if not is_outside(path):
+        return path
+    return f"{shown(Path(on_disk(root, path)))} (API snapshot)"
 
 
 def _diffs(tree: OutputTree, changes: Changes, root: str) -> list[str]:
