@@ -95,6 +95,7 @@ def test_breaking_against_a_release_snapshot(api: Path, run: Run) -> None:
     result = run("breaking", "--against", "api/1.0.pb.txt")
     assert result.code == 1
     assert result.out.startswith("proto/acme/v1/thing.proto:4:1: ")
+    assert run("breaking", "api/1.0.pb.txt").out == result.out  # the file without --against
     assert "(FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED)" in result.out
     github = run("breaking", "--against", "api/1.0.pb.txt", "--format", "github")
     assert github.out.startswith("::error file=proto/acme/v1/thing.proto,line=4,col=1,title=")
@@ -173,3 +174,18 @@ def test_breaking_against_a_set_with_no_files_is_an_error(
     result = run("breaking", "--against", "api/1.0.pb.txt")
     assert result.code == 2
     assert "api/1.0.pb.txt" in result.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "problem"),
+    [
+        ((), "no snapshot given"),
+        (("api/next.pb.txt", "--against", "api/other.pb.txt"), "two different snapshots given"),
+    ],
+)
+def test_breaking_needs_one_snapshot(
+    api: Path, run: Run, argv: tuple[str, ...], problem: str
+) -> None:
+    result = run("breaking", *argv)
+    assert result.code == 2
+    assert f"breaking: {problem}; name one: protobuild breaking api/v1.pb.txt" in result.err

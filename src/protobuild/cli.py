@@ -302,6 +302,8 @@ def _format_error(exc: ProtobuildError) -> str:
 def _parse(argv: list[str]) -> Arguments:
     parser = _parser()
     namespace = parser.parse_args(_with_default_command(argv))
+    if namespace.command == "breaking":
+        namespace.against = _against(parser, namespace)
     return Arguments(
         command=namespace.command,
         config=Path(namespace.file) if namespace.file else find_config(Path.cwd()),
@@ -313,6 +315,15 @@ def _parse(argv: list[str]) -> Arguments:
         format=getattr(namespace, "format", "text"),
         exit_code=getattr(namespace, "exit_code", False),
     )
+
+
+def _against(parser: argparse.ArgumentParser, namespace: argparse.Namespace) -> str:
+    """The snapshot `breaking` compares with: `breaking FILE` or `breaking --against FILE`."""
+    given: set[str] = {f for f in (namespace.against_file, namespace.against) if f is not None}
+    if len(given) != 1:
+        problem = "two different snapshots given" if given else "no snapshot given"
+        parser.error(f"breaking: {problem}; name one: protobuild breaking api/v1.pb.txt")
+    return given.pop()
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
@@ -417,8 +428,9 @@ def _parser() -> argparse.ArgumentParser:
         help="exit 1 if the protos break compatibility with FILE",
     )
     breaking.add_argument(
-        "--against", required=True, metavar="FILE", help="a descriptor snapshot or binary set"
+        "against_file", nargs="?", metavar="FILE", help="a descriptor snapshot or binary set"
     )
+    breaking.add_argument("--against", metavar="FILE", help="the same, as an option")
     breaking.add_argument("--format", choices=FORMATS, default="text", help="output format")
     return parser
 
