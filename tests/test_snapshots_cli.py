@@ -189,3 +189,16 @@ def test_breaking_needs_one_snapshot(
     result = run("breaking", *argv)
     assert result.code == 2
     assert f"breaking: {problem}; name one: protobuild breaking api/v1.pb.txt" in result.err
+
+
+def test_github_annotations_name_files_from_the_workspace_wherever_it_runs(
+    api: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(api / "api/next.pb.txt", api / "api/1.0.pb.txt")
+    (api / "proto/acme/v1/thing.proto").write_text(THING_PROTO.replace("string name = 1;", ""))
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(api))
+    monkeypatch.chdir(api / "proto")
+    github = run("-f", "../Protobuild.toml", "breaking", "../api/1.0.pb.txt", "--format", "github")
+    assert github.out.startswith("::error file=proto/acme/v1/thing.proto,line=4,col=1,title=")
+    text = run("-f", "../Protobuild.toml", "breaking", "../api/1.0.pb.txt")
+    assert text.out.startswith("acme/v1/thing.proto:4:1: ")  # from the working directory

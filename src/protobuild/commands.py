@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -124,19 +126,32 @@ def breaking(config: Path, against: Path, fmt: str) -> tuple[str, bool]:
     from protobuild.breaking import format_findings
 
     plan, findings = pipeline.breaking(config, against)
-    sources = {proto.import_path: shown(proto.source) for proto in plan.files}
     style = cast("Literal['text', 'json', 'github']", fmt)  # argparse allowed only these
-    text = format_findings(findings, style, lambda path: sources.get(path) or _was(plan, path))
+    where = _in_workspace if style == "github" else shown
+    sources = {proto.import_path: where(proto.source) for proto in plan.files}
+    text = format_findings(
+        findings, style, lambda path: sources.get(path) or _was(plan, path, where)
+    )
     return text, bool(findings)
 
 
-def _was(plan: Plan, import_path: str) -> str:
+def _was(plan: Plan, import_path: str, where: Callable[[Path], str]) -> str:
     """Where a deleted source file most likely was: under the first source root that could
     hold its import path (a path in the repository, for annotations and editors)."""
     for root in plan.includes:
         if root.kind == "source" and import_path.startswith(f"{root.prefix}/".lstrip("/")):
-            return shown(root.file_for(import_path))
+            return where(root.file_for(import_path))
     return import_path
+
+
+def _in_workspace(path: Path) -> str:
+    """`path` as GitHub's annotations need it: relative to the checkout ($GITHUB_WORKSPACE),
+    wherever in it protobuild runs; relative to the working directory elsewhere."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace:
+        with contextlib.suppress(ValueError):
+            return Path(path).absolute().relative_to(Path(workspace).absolute()).as_posix()
+    return shown(path)
 
 
 def explain(config: Path, wanted: Sequence[Path]) -> str:
