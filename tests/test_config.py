@@ -51,6 +51,7 @@ before = ["vendor"]
 after = ["more"]
 distributions = ["googleapis-common-protos"]
 [generators]
+grpc = {}
 mypy_grpc = { flavour = "async", readable_stubs = true }
 python = {}
 [[overrides]]
@@ -66,8 +67,8 @@ generators = { python = {}, pyi = {} }
     assert cfg.before == (Path("/p/vendor"),)
     assert cfg.after == (Path("/p/more"),)
     assert cfg.distributions == ("googleapis-common-protos",)
-    assert [g.name for g in cfg.generators] == ["mypy_grpc", "python"]
-    assert cfg.generators[0].option("flavour", "both") == "async"
+    assert [g.name for g in cfg.generators] == ["grpc", "mypy_grpc", "python"]
+    assert cfg.generators[1].option("flavour", "both") == "async"
     assert cfg.overrides[0].files == ("legacy/**",)
     assert [g.name for g in cfg.overrides[0].generators] == ["pyi", "python"]
     assert cfg.packages == (("ext/money.proto", "money_sdk.money_pb2"),)
@@ -255,6 +256,22 @@ def test_generators_importing_the_message_modules_need_python(generator: str) ->
     assert message == (
         f"/p/Protobuild.toml:7:1: generators: {generator} writes modules that import the _pb2 "
         "modules of the python generator, which is not on; add python = {}"
+    )
+
+
+@pytest.mark.parametrize(
+    "generators",
+    [
+        "[generators]\npython = {}\nmypy_grpc = {}\n",
+        "[generators]\npython = {}\n[[overrides]]\nfiles = ['x/**']\n"
+        "generators = { python = {}, mypy_grpc = {} }\n",
+    ],
+    ids=["generators", "override"],
+)
+def test_mypy_grpc_stubs_need_the_grpc_modules(generators: str) -> None:
+    assert error(BASE + generators).endswith(
+        "mypy_grpc writes stubs of the _pb2_grpc modules of the grpc generator, which is not "
+        "on; add grpc = {}, or drop mypy_grpc"
     )
 
 

@@ -319,6 +319,14 @@ class _Decoder:
                 "python generator, which is not on; add python = {}",
                 key,
             )
+        if "mypy_grpc" in names and "grpc" not in names:
+            # Its stubs describe grpc's _pb2_grpc modules: code typed against them passes
+            # mypy and then fails to import them.
+            raise self.error(
+                f"{key}: mypy_grpc writes stubs of the _pb2_grpc modules of the grpc "
+                "generator, which is not on; add grpc = {}, or drop mypy_grpc",
+                key,
+            )
         return found
 
     def _generator(self, name: str, options: object, key: str) -> Generator:
