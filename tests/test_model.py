@@ -71,6 +71,11 @@ def test_escape_docstring_keeps_prose_readable(text: str, expected: str) -> None
     assert model.escape_docstring(text) == expected
 
 
+def test_clean_comment_keeps_characters_that_python_also_takes_for_line_ends() -> None:
+    text = " a\x0bb\x0cc\x1cd\x85e\u2028f\u2029\n second\x0c\n"
+    assert model.clean_comment(text) == "a\x0bb\x0cc\x1cd\x85e\u2028f\u2029\nsecond\x0c"
+
+
 def test_clean_comment_drops_indent_and_blank_edges() -> None:
     assert model.clean_comment(" First.\n\n   Indented.  \n") == "First.\n\n  Indented."
     assert model.clean_comment("") == ""

@@ -173,7 +173,10 @@ def py_identifier(name: str, taken: Iterable[str] = ()) -> str:
 
 def clean_comment(text: str) -> str:
     """A proto comment as prose: common indent removed, trailing spaces and blank edges gone."""
-    lines = [line.rstrip() for line in textwrap.dedent(text).splitlines()]
+    # Lines end at "\n" only, and only blanks are trimmed: str.splitlines() and str.rstrip()
+    # would also take form feeds, \x1c-\x1e, \x85 and \u2028 for line ends, which a
+    # comment may hold as text (its docstring must read back as the comment).
+    lines = [line.rstrip(" \t\r") for line in textwrap.dedent(text).split("\n")]
     return "\n".join(lines).strip("\n")
 
 
