@@ -559,3 +559,15 @@ def test_moving_the_output_says_what_was_left_in_the_old_directory(
     )
     assert tree_bytes(current / "gen/pkg") == old  # nothing outside the output is touched
     assert "note" not in run().err  # said once
+
+
+def test_a_copy_of_the_project_with_its_cache_takes_no_output_for_a_former_one(
+    current: Path, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(current, copy)  # the cache comes along, as with cp -r or a tarball
+    monkeypatch.chdir(copy)
+    (copy / "proto/acme/v1/thing.proto").write_text(THING_PROTO + "message More {}\n")
+    result = run()
+    assert result.code == 0
+    assert "note" not in result.err  # the original's gen/pkg/ is not "left behind" here

@@ -255,9 +255,20 @@ def _save(config: Config, entry: Entry, run_keys: Keys) -> None:
         "proto_stats": dict(run_keys.proto_stats),
         "owners": dict(entry.owners),
         "versions": {**entry.versions, **toolchain.known()},
-        "output": entry.output,
+        "output": _from_project(config, entry.output),
     }
     write_file(config, _state_name(config), state)
+
+
+def _from_project(config: Config, output: str) -> str:
+    """The output directory relative to the config's directory (when inside it): a copy of
+    the project, its cache included, must not take the original's output for a former one of
+    its own (and suggest deleting the original's files)."""
+    if not output:
+        return output
+    with contextlib.suppress(ValueError):
+        return Path(output).relative_to(config.base_dir).as_posix()
+    return output
 
 
 def _state_name(config: Config) -> str:
@@ -367,10 +378,15 @@ def load(config: Config) -> Entry | None:
             _typed(state["proto_stats"], dict),
             _record_stat(state["record"]),
             _versions(state["versions"]),
-            _typed(state["output"], str),
+            _in_project(config, _typed(state["output"], str)),
         )
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None  # unreadable, corrupt or foreign: ignored, never trusted
+
+
+def _in_project(config: Config, output: str) -> str:
+    """The absolute output directory that _from_project stored."""
+    return str(config.base_dir / output) if output else output
 
 
 def _typed(value: object, kind: type[_T]) -> _T:
