@@ -130,6 +130,27 @@ def test_override_pattern_matching_no_proto_is_an_error_and_writes_nothing(
     assert not (root / "gen").exists()
 
 
+def test_an_override_without_python_for_an_imported_proto_is_an_error_at_the_import(
+    project: Callable[..., Path], run: Run
+) -> None:
+    root = project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG
+            + '[[overrides]]\nfiles = ["money/**"]\ngenerators = { mypy = {} }\n',
+            "proto/money/v1/money.proto": MONEY,
+            "proto/acme/v1/order.proto": ORDER,
+        }
+    )
+    result = run()
+    assert result.code == 2
+    assert result.err == (
+        "proto/acme/v1/order.proto:3:1: imports money/v1/money.proto, whose generators leave out "
+        "python, so pkg.acme.v1.order_pb2 would import pkg.money.v1.money_pb2, which is never "
+        "written; add python = {} to overrides[0].generators in Protobuild.toml\n"
+    )
+    assert not (root / "gen").exists()
+
+
 def test_python_package_without_a_prefix_puts_the_roots_modules_under_it(
     project: Callable[..., Path], run: Run
 ) -> None:

@@ -147,6 +147,20 @@ class Config(NamedTuple):
     def base_dir(self) -> Path:
         return self.path.parent
 
+    def override_for(self, import_path: str) -> int | None:
+        """The index of the `[[overrides]]` table whose generators `import_path` gets (the
+        last one that matches), or None for `[generators]`."""
+        found = None
+        for index, override in enumerate(self.overrides):
+            if any(globs.match(pattern, import_path) for pattern in override.files):
+                found = index
+        return found
+
+    def generators_for(self, import_path: str) -> tuple[Generator, ...]:
+        """The generators that run for `import_path`."""
+        index = self.override_for(import_path)
+        return self.generators if index is None else self.overrides[index].generators
+
     @property
     def enabled_generators(self) -> tuple[Generator, ...]:
         """Every generator the config enables, those of overrides included."""

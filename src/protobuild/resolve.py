@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from protobuild import cache, globs
+from protobuild import cache, consistency, globs
 from protobuild.config import Config, Generator, SourceRoot, is_python_package, locate
 from protobuild.errors import ConfigError, InternalError, Location, ResolveError, shown
 from protobuild.protofile import ProtoImport, ProtoSummary, summarize
@@ -146,7 +146,8 @@ class _Resolver:
             self._proto_file(path, root, sources, distributions, includes, external)
             for path, (root, _spec) in sorted(sources.items())
         )
-        _reject_module_collisions(files)
+        consistency.reject_module_collisions(files)
+        consistency.reject_imports_without_python(self.config, files)
         modules = {**external, **{f.import_path: f.module for f in files}}
         _reject_unused_entries(self.config, files, modules)
         return Plan(self.config, files, includes, tuple(sorted(modules.items())))
@@ -301,11 +302,7 @@ class _Resolver:
         return f"{package}.{relative}" if package else relative
 
     def _generators_for(self, import_path: str) -> tuple[Generator, ...]:
-        chosen = self.config.generators
-        for override in self.config.overrides:
-            if any(globs.match(pattern, import_path) for pattern in override.files):
-                chosen = override.generators
-        return chosen
+        return self.config.generators_for(import_path)
 
 
 def well_known_types_dir() -> Path:
@@ -534,15 +531,3 @@ def _not_importable(
         f"{import_path} would become module {relative!r}, which is not a valid Python name; {fix}",
         locate(config, key),
     )
-
-
-def _reject_module_collisions(files: tuple[ProtoFile, ...]) -> None:
-    seen: dict[str, ProtoFile] = {}
-    for proto in files:
-        if proto.module in seen:
-            raise ResolveError(
-                f"{seen[proto.module].import_path} and {proto.import_path} both become module "
-                f"{proto.module}, so their outputs would overwrite each other; rename one",
-                Location(proto.source),
-            )
-        seen[proto.module] = proto
