@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
 from concurrent import futures
+from typing import Any
 
 import grpc
 import grpc.aio
@@ -155,6 +156,7 @@ async def check_async(
     hello = echo_pb2.SayRequest(message="hello world")
     assert (await client.say(hello, timeout=10, metadata=[("x-a", "b")])).message == "hello world"
     assert [r.message async for r in client.expand(hello)] == ["hello", "world"]
+    await _cancel_after_the_first(client.expand(hello))
     assert (await client.collect(_requests("a", "b"))).message == "a b"
     assert (await client.collect(_async_requests("c", "d"))).message == "c d"
     assert [r.message async for r in client.chat(_async_requests("x", "y"))] == ["X", "Y"]
@@ -167,7 +169,19 @@ async def check_async(
     await _expect_async_unimplemented(_drain(client.list_(types_pb2.Page(size=1))))
 
 
-async def _drain(responses: AsyncIterator[object]) -> None:
+async def _cancel_after_the_first(
+    call: grpc.aio.UnaryStreamCall[Any, echo_pb2.SayResponse],
+) -> None:
+    """A stream is its call: read one response, then cancel the rest (a call that is only
+    dropped goes on)."""
+    first = await call.read()
+    assert isinstance(first, echo_pb2.SayResponse), first
+    assert first.message == "hello"
+    assert call.cancel()
+    assert await call.code() == grpc.StatusCode.CANCELLED
+
+
+async def _drain(responses: AsyncIterable[object]) -> None:
     async for _ in responses:
         pass
 

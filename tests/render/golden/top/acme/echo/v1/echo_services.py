@@ -297,9 +297,9 @@ class EchoAsyncClient:
         credentials: grpc.CallCredentials | None = None,
         wait_for_ready: bool | None = None,
         compression: grpc.Compression | None = None,
-    ) -> AsyncIterator[echo_pb2.SayResponse]:
+    ) -> grpc.aio.UnaryStreamCall[Any, echo_pb2.SayResponse]:
         """Expand streams each word of the message back, one response per word."""
-        responses = self._expand(
+        return self._expand(
             request,
             timeout=timeout,
             metadata=metadata,
@@ -307,7 +307,6 @@ class EchoAsyncClient:
             wait_for_ready=wait_for_ready,
             compression=compression,
         )
-        return aiter(responses)
 
     async def collect(
         self,
@@ -338,9 +337,9 @@ class EchoAsyncClient:
         credentials: grpc.CallCredentials | None = None,
         wait_for_ready: bool | None = None,
         compression: grpc.Compression | None = None,
-    ) -> AsyncIterator[echo_pb2.SayResponse]:
+    ) -> grpc.aio.StreamStreamCall[Any, echo_pb2.SayResponse]:
         """Chat answers each message as it arrives."""
-        responses = self._chat(
+        return self._chat(
             _requests(requests),
             timeout=timeout,
             metadata=metadata,
@@ -348,7 +347,6 @@ class EchoAsyncClient:
             wait_for_ready=wait_for_ready,
             compression=compression,
         )
-        return aiter(responses)
 
     async def get_url(
         self,
@@ -400,9 +398,9 @@ class EchoAsyncClient:
         credentials: grpc.CallCredentials | None = None,
         wait_for_ready: bool | None = None,
         compression: grpc.Compression | None = None,
-    ) -> AsyncIterator[types_pb2.Labelled.Kind]:
+    ) -> grpc.aio.UnaryStreamCall[Any, types_pb2.Labelled.Kind]:
         """trailing comment of List"""
-        responses = self._list_(
+        return self._list_(
             request,
             timeout=timeout,
             metadata=metadata,
@@ -410,7 +408,6 @@ class EchoAsyncClient:
             wait_for_ready=wait_for_ready,
             compression=compression,
         )
-        return aiter(responses)
 
 
 class EchoServicer:
