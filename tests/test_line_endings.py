@@ -12,26 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run, tree_bytes
+from tests.conftest import MINIMAL_CONFIG, Run, tree_bytes
 
-CONFIG = """\
-version = 1
-[output]
-dir = "gen/pkg"
-package = "pkg"
-[[roots]]
-path = "proto"
-[generators]
-python = {}
-grpc = {}
-mypy = {}
-mypy_grpc = {}
-services = {templates = "templates"}
-[[descriptors]]
-prefix = "acme"
-target = "api/next.pb.txt"
-source_info = true
-"""
+CONFIG = (
+    MINIMAL_CONFIG
+    + 'services = {templates = "templates"}\n'
+    + '[[descriptors]]\nprefix = "acme"\ntarget = "api/next.pb.txt"\nsource_info = true\n'
+)
 
 PROTO = """\
 // The file's comment,

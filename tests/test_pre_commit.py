@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,73 +32,80 @@ def head_has_hooks() -> str | None:
     return found.stdout.strip() if listed.stdout else None
 
 
+class Repository:
+    """A user's git repository with protobuild's pre-commit hook installed: `commit` adds
+    `paths` and commits, returning git's result."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.root = root
+        self.env = env
+
+    def commit(self, message: str, *paths: str) -> subprocess.CompletedProcess[str]:
+        git("add", *(paths or (".",)), cwd=self.root, env=self.env)
+        return git("commit", "-qm", message, cwd=self.root, check=False, env=self.env)
+
+
+@pytest.fixture
+def with_hook(
+    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str, str], Repository]:
+    """A generated project under git whose pre-commit runs hook `id` of this repository."""
+
+    def make(hook: str, config: str) -> Repository:
+        rev = head_has_hooks()
+        if rev is None:
+            pytest.skip("this checkout has no commit with .pre-commit-hooks.yaml")
+        user = tmp_path / "user"
+        (user / "proto/acme/v1").mkdir(parents=True)
+        (user / "Protobuild.toml").write_text(config)
+        (user / "proto/acme/v1/thing.proto").write_text(THING_PROTO)
+        (user / ".pre-commit-config.yaml").write_text(
+            f"repos:\n- repo: {REPOSITORY}\n  rev: {rev}\n  hooks:\n  - id: {hook}\n"
+        )
+        monkeypatch.chdir(user)
+        assert run("-q").code == 0
+        env = _environment(tmp_path)
+        git("init", "-q", cwd=user, env=env)
+        pre_commit = [sys.executable, "-m", "pre_commit", "install"]
+        subprocess.run(pre_commit, cwd=user, check=True, env=env)
+        return Repository(user, env)
+
+    return make
+
+
 @pytest.mark.slow
 def test_pre_commit_hook_blocks_stale_code(
-    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+    with_hook: Callable[[str, str], Repository], run: Run
 ) -> None:
-    rev = head_has_hooks()
-    if rev is None:
-        pytest.skip("this checkout has no commit with .pre-commit-hooks.yaml")
-    user = tmp_path / "user"
-    (user / "proto/acme/v1").mkdir(parents=True)
-    (user / "Protobuild.toml").write_text(MINIMAL_CONFIG)
-    (user / "proto/acme/v1/thing.proto").write_text(THING_PROTO)
-    (user / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {REPOSITORY}\n  rev: {rev}\n  hooks:\n  - id: protobuild-check\n"
-    )
-    monkeypatch.chdir(user)
-    assert run("-q").code == 0
-    env = _environment(tmp_path)
-    git("init", "-q", cwd=user, env=env)
-    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=user, check=True, env=env)
-    git("add", ".", cwd=user, env=env)
-    first = git("commit", "-qm", "current code", cwd=user, check=False, env=env)
+    repo = with_hook("protobuild-check", MINIMAL_CONFIG)
+    first = repo.commit("current code")
     assert first.returncode == 0, first.stdout + first.stderr
 
-    (user / "proto/acme/v1/thing.proto").write_text(THING_PROTO.replace("name", "title"))
-    git("add", ".", cwd=user, env=env)
-    stale = git("commit", "-qm", "stale code", cwd=user, check=False, env=env)
+    (repo.root / "proto/acme/v1/thing.proto").write_text(THING_PROTO.replace("name", "title"))
+    stale = repo.commit("stale code")
     assert stale.returncode != 0
     assert "changed: acme/v1/thing_pb2.py" in stale.stdout + stale.stderr
 
     assert run("-q").code == 0
-    git("add", ".", cwd=user, env=env)
-    fixed = git("commit", "-qm", "regenerated", cwd=user, check=False, env=env)
+    fixed = repo.commit("regenerated")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
 
 
 @pytest.mark.slow
 def test_the_regenerating_hook_fails_a_commit_that_lacks_new_generated_files(
-    tmp_path: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+    with_hook: Callable[[str, str], Repository],
 ) -> None:
-    rev = head_has_hooks()
-    if rev is None:
-        pytest.skip("this checkout has no commit with .pre-commit-hooks.yaml")
-    user = tmp_path / "user"
-    (user / "proto/acme/v1").mkdir(parents=True)
     # Without Protobuild.sum, whose change pre-commit would notice on its own.
     config = MINIMAL_CONFIG.replace('package = "pkg"\n', 'package = "pkg"\nrecord = false\n')
     assert "record = false" in config
-    (user / "Protobuild.toml").write_text(config)
-    (user / "proto/acme/v1/thing.proto").write_text(THING_PROTO)
-    (user / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {REPOSITORY}\n  rev: {rev}\n  hooks:\n  - id: protobuild\n"
-    )
-    monkeypatch.chdir(user)
-    assert run("-q").code == 0
-    env = _environment(tmp_path)
-    git("init", "-q", cwd=user, env=env)
-    subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=user, check=True, env=env)
-    git("add", ".", cwd=user, env=env)
-    assert git("commit", "-qm", "current", cwd=user, check=False, env=env).returncode == 0
+    repo = with_hook("protobuild", config)
+    assert repo.commit("current").returncode == 0
 
     # A new proto, committed alone: the hook writes its modules, new untracked files.
-    (user / "proto/acme/v1/extra.proto").write_text(EXTRA_PROTO)
-    git("add", "proto", cwd=user, env=env)
-    assert git("commit", "-qm", "new proto", cwd=user, check=False, env=env).returncode != 0
-    assert (user / "gen/pkg/acme/v1/extra_pb2.py").exists()
-    git("add", ".", cwd=user, env=env)
-    fixed = git("commit", "-qm", "new proto", cwd=user, check=False, env=env)
+    (repo.root / "proto/acme/v1/extra.proto").write_text(EXTRA_PROTO)
+    assert repo.commit("new proto", "proto").returncode != 0
+    assert (repo.root / "gen/pkg/acme/v1/extra_pb2.py").exists()
+    fixed = repo.commit("new proto")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
 
 
