@@ -571,3 +571,17 @@ def test_a_copy_of_the_project_with_its_cache_takes_no_output_for_a_former_one(
     result = run()
     assert result.code == 0
     assert "note" not in result.err  # the original's gen/pkg/ is not "left behind" here
+
+
+def test_missing_and_stale_files_are_listed_without_their_whole_text(
+    current: Path, run: Run
+) -> None:
+    (current / "gen/pkg/acme/v1/thing_pb2.pyi").unlink()
+    stale = current / "gen/pkg/acme/v1/gone_pb2.py"
+    stale.write_bytes((current / "gen/pkg/acme/v1/thing_pb2.py").read_bytes())
+    result = run("check")
+    assert result.code == 1
+    lines = result.out.splitlines()
+    assert "  missing: acme/v1/thing_pb2.pyi" in lines
+    assert "  stale:   acme/v1/gone_pb2.py" in lines
+    assert not [line for line in lines if line.startswith(("--- ", "+++ ", "@@"))]

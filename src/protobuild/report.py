@@ -93,7 +93,9 @@ def _diffs(tree: OutputTree, changes: Changes, root: str) -> list[str]:
     wanted = tree.by_path()
     current = changes.current or {}
     lines: list[str] = []
-    paths = (*changes.changed, *changes.added, *changes.stale)
+    # Changed files only: the diff of a missing or stale file is the whole file, one `+` or
+    # `-` line after another, and its line in the listing says all of it.
+    paths = changes.changed
     for done, path in enumerate(paths):
         if len(lines) >= MAX_REPORT_DIFF_LINES:
             lines.append(
