@@ -172,7 +172,9 @@ def test_services_whose_mypy_grpc_stubs_share_a_name_are_an_error(
     assert not Path("gen").exists()
 
 
-@pytest.mark.parametrize("generator", ["grpc = {}", "mypy = {}\nmypy_grpc = {}", "services = {}"])
+@pytest.mark.parametrize(
+    "generator", ["grpc = {}", "grpc = {}\nmypy = {}\nmypy_grpc = {}", "services = {}"]
+)
 def test_an_rpc_named_like_pythons_own_methods_is_an_error(
     project: Callable[[dict[str, str]], Path], run: Run, generator: str
 ) -> None:
