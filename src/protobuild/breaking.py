@@ -5,7 +5,8 @@ binary set from `protoc --descriptor_set_out` or an image from `buf build -o x.b
 change that breaks wire or generated-code compatibility is a `Finding` with a rule name (buf's
 where buf has one; see breaking_model.RULES) and the line and column of the element, or of its
 closest surviving parent, in the current file, whose descriptor set carries source info.
-Additions are never findings. Rules can be switched off per file pattern with an `Ignore`.
+Additions are never findings, but for a new required field, which old writers never send.
+Rules can be switched off per file pattern with an `Ignore`.
 """
 
 from __future__ import annotations

@@ -2,21 +2,22 @@
 
 A number that disappeared is a deletion (FIELD_SAME_NUMBER instead when a field of the same
 name now has another number); a number that survived must keep its name, type, cardinality,
-oneof and JSON name. Type and cardinality are compared as the wire and generated code see
-them, so each side is read with the rules of its own file: a group and a delimited message
-(editions `message_encoding = DELIMITED`) are one encoding, a length-prefixed message another;
-presence is implicit for a proto3 scalar without `optional`, and otherwise follows the
-`field_presence` feature an editions field resolves (see `Scope`).
+oneof, JSON name and the values breaking_field_values compares. Type and cardinality are
+compared as the wire and generated code see them, so each side is read with the rules of its
+own file: a group and a delimited message (editions `message_encoding = DELIMITED`) are one
+encoding, a length-prefixed message another; presence is implicit for a proto3 scalar without
+`optional`, and otherwise follows the `field_presence` feature an editions field resolves (see
+breaking_features). Extensions go through the same `check_pair`, less what they cannot have.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable, Iterator
 
 from google.protobuf import descriptor_pb2 as d
 
+from protobuild.breaking_features import Pair, Scope, field_feature
+from protobuild.breaking_field_values import check_values
 from protobuild.breaking_model import (
     FIELD_JSON_NAME,
     FIELD_LABEL,
@@ -35,24 +36,6 @@ F = d.FieldDescriptorProto
 _NAMED_TYPES = (F.TYPE_MESSAGE, F.TYPE_ENUM, F.TYPE_GROUP)
 _MESSAGE_TYPES = (F.TYPE_MESSAGE, F.TYPE_GROUP)  # always explicit presence
 _FEATURES = d.FeatureSet
-_Feature = Literal["field_presence", "message_encoding"]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """A message as its fields inherit features: from it, its enclosing messages, its file.
-
-    Editions resolve each feature from the innermost place that sets it, so one field can
-    change presence or encoding without a character of it changing.
-    """
-
-    file: d.FileDescriptorProto
-    name: str  # inside the package, nested ones as `Outer.Inner`
-    messages: tuple[d.DescriptorProto, ...]  # the message itself, then each enclosing one
-
-    @property
-    def message(self) -> d.DescriptorProto:
-        return self.messages[0]
 
 
 def check_fields(node: Node[d.DescriptorProto], now: Scope, was: Scope) -> Iterator[Break]:
@@ -68,13 +51,14 @@ def check_fields(node: Node[d.DescriptorProto], now: Scope, was: Scope) -> Itera
         what = f'Field "{before.number}" with name "{before.name}" on message "{name}"'
         if before.number in numbers:
             path = (*node.path, MSG_FIELD, numbers[before.number])
-            yield from _changed(what, path, _Pair(node.proto.field[path[-1]], now, before, was))
+            yield from check_pair(what, path, Pair(node.proto.field[path[-1]], now, before, was))
         elif before.name in names:
             path = (*node.path, MSG_FIELD, numbers[names[before.name]], FIELD_NUMBER)
             change = f'from "{before.number}" to "{names[before.name]}"'
             yield Break("FIELD_SAME_NUMBER", f"{what} changed number {change}.", file, path)
         else:
             yield _field_deleted(file, what, node.path, before.number, reserved)
+    yield from _required_fields(node, now, was)
 
 
 def _field_deleted(
@@ -87,42 +71,73 @@ def _field_deleted(
     return Break("FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED", message, file, at)
 
 
-@dataclass(frozen=True)
-class _Pair:
-    """One field number in both versions, each with the scope of the message that holds it."""
+def check_pair(what: str, path: Path, pair: Pair) -> Iterator[Break]:
+    """The breaks of one field or extension present in both versions, at `path` now.
 
-    new: F
-    now: Scope
-    old: F
-    was: Scope
+    `what` names it in messages (`Field "7" with name "note" on message "Thing"`). Extensions
+    are never in a oneof and have no JSON name of their own (JSON spells their full name).
+    """
+    checks: list[Callable[[str, Path, Pair], Iterator[Break]]] = [
+        _name_change,
+        _type_change_break,
+        _cardinality_break,
+        check_values,
+    ]
+    if not pair.old.HasField("extendee"):
+        checks += [_oneof_change, _json_name_change]
+    for each in checks:
+        yield from each(what, path, pair)
 
 
-def _changed(what: str, path: Path, pair: _Pair) -> Iterator[Break]:
-    new, old, file = pair.new, pair.old, pair.now.file.name
-    if new.name != old.name:
-        change = f'from "{old.name}" to "{new.name}"'
-        yield Break("FIELD_SAME_NAME", f"{what} changed name {change}.", file, (*path, FIELD_NAME))
+def _file(pair: Pair) -> str:
+    return pair.now.file.name
+
+
+def _name_change(what: str, path: Path, pair: Pair) -> Iterator[Break]:
+    before, after = full_name(pair.old, pair.was), full_name(pair.new, pair.now)
+    if before != after:
+        message = f'{what} changed name from "{before}" to "{after}".'
+        yield Break("FIELD_SAME_NAME", message, _file(pair), (*path, FIELD_NAME))
+
+
+def full_name(field: F, scope: Scope) -> str:
+    """A field's name; an extension's full name (`pkg.Outer.ext`), the name code knows it by."""
+    if not field.HasField("extendee"):
+        return field.name
+    return ".".join(part for part in (scope.file.package, scope.name, field.name) if part)
+
+
+def _type_change_break(what: str, path: Path, pair: Pair) -> Iterator[Break]:
     change_of_type = _type_change(pair)
     if change_of_type:
-        step = FIELD_TYPE_NAME if new.type in _NAMED_TYPES else FIELD_TYPE
+        step = FIELD_TYPE_NAME if pair.new.type in _NAMED_TYPES else FIELD_TYPE
         message = f"{what} changed type {change_of_type}."
-        yield Break("FIELD_SAME_TYPE", message, file, (*path, step))
-    oneofs = _oneof(pair.was.message, old), _oneof(pair.now.message, new)
-    if oneofs[0] != oneofs[1]:
-        message = f"{what} moved from {_where(oneofs[0])} to {_where(oneofs[1])}."
-        yield Break("FIELD_SAME_ONEOF", message, file, (*path, FIELD_ONEOF))
+        yield Break("FIELD_SAME_TYPE", message, _file(pair), (*path, step))
+
+
+def _cardinality_break(what: str, path: Path, pair: Pair) -> Iterator[Break]:
     # Moving into or out of a oneof also changes presence; buf reports both, and so do we.
     cardinality = _cardinality_change(pair)
     if cardinality:
         message = f"{what} changed cardinality {cardinality}."
-        yield Break("FIELD_SAME_CARDINALITY", message, file, (*path, FIELD_LABEL))
-    if json_name(old) != json_name(new):
-        change = f'from "{json_name(old)}" to "{json_name(new)}"'
-        message = f"{what} changed json_name {change}."
-        yield Break("FIELD_SAME_JSON_NAME", message, file, (*path, FIELD_JSON_NAME))
+        yield Break("FIELD_SAME_CARDINALITY", message, _file(pair), (*path, FIELD_LABEL))
 
 
-def _type_change(pair: _Pair) -> str | None:
+def _json_name_change(what: str, path: Path, pair: Pair) -> Iterator[Break]:
+    before, after = json_name(pair.old), json_name(pair.new)
+    if before != after:
+        message = f'{what} changed json_name from "{before}" to "{after}".'
+        yield Break("FIELD_SAME_JSON_NAME", message, _file(pair), (*path, FIELD_JSON_NAME))
+
+
+def _oneof_change(what: str, path: Path, pair: Pair) -> Iterator[Break]:
+    oneofs = _oneof(pair.was.message, pair.old), _oneof(pair.now.message, pair.new)
+    if oneofs[0] != oneofs[1]:
+        message = f"{what} moved from {_where(oneofs[0])} to {_where(oneofs[1])}."
+        yield Break("FIELD_SAME_ONEOF", message, _file(pair), (*path, FIELD_ONEOF))
+
+
+def _type_change(pair: Pair) -> str | None:
     """How the field's type changed (`from "x" to "y"`), or None when it did not.
 
     A message type that kept its name can still change encoding: a group or delimited field
@@ -152,12 +167,11 @@ def _delimited(field: F, scope: Scope) -> bool:
     # resolved feature; map entries and the fields inside them are always length-prefixed.
     if field.type == F.TYPE_GROUP:
         return True
-    if field.type != F.TYPE_MESSAGE or scope.file.syntax != "editions":
+    if field.type != F.TYPE_MESSAGE:
         return False
     if scope.message.options.map_entry or _is_map(field, scope):
         return False
-    encoding = _resolve("message_encoding", field, scope, _FEATURES.LENGTH_PREFIXED)
-    return encoding == _FEATURES.DELIMITED
+    return field_feature("message_encoding", field, scope) == _FEATURES.DELIMITED
 
 
 def _is_map(field: F, scope: Scope) -> bool:
@@ -178,7 +192,7 @@ def _where(oneof: str | None) -> str:
     return f'inside oneof "{oneof}"' if oneof else "outside of any oneof"
 
 
-def _cardinality_change(pair: _Pair) -> str | None:
+def _cardinality_change(pair: Pair) -> str | None:
     """How the field's cardinality changed (`from "x" to "y"`), or None when it did not.
 
     The key and value of a map entry are written by the map, never declared: their presence
@@ -206,43 +220,49 @@ def _presence(field: F, scope: Scope) -> int:
     """The field_presence a field has, with the rules of its own file.
 
     proto2 and proto3 cannot set features: their presence is their syntax's. A oneof member,
-    a proto3 `optional` and a message field always track presence, whatever is inherited.
-    LEGACY_REQUIRED (protoc takes it on fields only, message fields too) is returned as is.
+    a proto3 `optional`, a message field and an extension always track presence, whatever is
+    inherited. LEGACY_REQUIRED (protoc takes it on fields only, message fields too) is returned
+    as is.
     """
-    if scope.file.syntax == "editions":
-        # Every edition so far (2023, 2024) defaults to EXPLICIT.
-        presence = _resolve("field_presence", field, scope, _FEATURES.EXPLICIT)
-    elif scope.file.syntax == "proto3":
-        presence = _FEATURES.IMPLICIT
-    else:
-        presence = _FEATURES.EXPLICIT
-    explicit = field.proto3_optional or field.HasField("oneof_index")
+    presence = field_feature("field_presence", field, scope)
+    explicit = field.proto3_optional or field.HasField("oneof_index") or field.HasField("extendee")
     if presence == _FEATURES.IMPLICIT and (explicit or field.type in _MESSAGE_TYPES):
         return _FEATURES.EXPLICIT
     return presence
 
 
-def _resolve(feature: _Feature, field: F, scope: Scope, default: int) -> int:
-    """The value of an editions feature for `field`: the innermost one set, else `default`.
+def _required_fields(node: Node[d.DescriptorProto], now: Scope, was: Scope) -> Iterator[Break]:
+    """MESSAGE_SAME_REQUIRED_FIELDS: a parser rejects a message that lacks a required field,
+    so one added or removed on either side breaks every exchange with the other.
 
-    Features are inherited file -> each enclosing message -> the message -> the field's oneof
-    -> the field, and the one set closest to the field wins.
+    Required is read as cardinality is: a proto2 `required` or an editions LEGACY_REQUIRED.
     """
-    for features in _features(field, scope):
-        if features.HasField(feature):
-            value: int = getattr(features, feature)
-            return value
-    return default
+    before = {f.number: f.name for f in was.message.field if _required(f, was)}
+    after = {f.number: i for i, f in enumerate(node.proto.field) if _required(f, now)}
+    for number in sorted(before.keys() - after.keys()):
+        yield _required_removed(node, now, number, before[number])
+    for number in sorted(after.keys() - before.keys()):
+        yield _required_added(node, now, after[number])
 
 
-def _features(field: F, scope: Scope) -> Iterator[d.FeatureSet]:
-    # Innermost first.
-    yield field.options.features
-    if field.HasField("oneof_index"):
-        yield scope.message.oneof_decl[field.oneof_index].options.features
-    for message in scope.messages:
-        yield message.options.features
-    yield scope.file.options.features
+def _required_removed(node: Node[d.DescriptorProto], now: Scope, number: int, name: str) -> Break:
+    kept = any(f.number == number for f in node.proto.field)
+    change = "is no longer required" if kept else "was deleted"
+    message = f'Required field "{number}" with name "{name}" on message "{now.name}" {change}: '
+    message += "readers of the previous version reject messages without it."
+    return Break("MESSAGE_SAME_REQUIRED_FIELDS", message, now.file.name, node.path)
+
+
+def _required_added(node: Node[d.DescriptorProto], now: Scope, index: int) -> Break:
+    field = node.proto.field[index]
+    message = f'Message "{now.name}" has a new required field "{field.number}" with name '
+    message += f'"{field.name}": messages from writers that do not set it no longer parse.'
+    at = (*node.path, MSG_FIELD, index)
+    return Break("MESSAGE_SAME_REQUIRED_FIELDS", message, now.file.name, at)
+
+
+def _required(field: F, scope: Scope) -> bool:
+    return not scope.message.options.map_entry and _cardinality(field, scope) == "required"
 
 
 def json_name(field: F) -> str:

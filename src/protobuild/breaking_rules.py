@@ -1,11 +1,13 @@
 """The rules of `protobuild breaking`: what counts as a break, and where it is reported.
 
-Elements are matched the way generated code sees them: files by import path, messages and
-enums by their name inside the package (nested ones as `Outer.Inner`) within one file, fields
-and enum values by number, services by name within one file, rpcs by name within a service.
-Each check yields a `Break` that names the file it belongs to and the SourceCodeInfo path of
-the element in the current file (or of its closest surviving parent); breaking.py turns that
-path into a line and column. Nothing that exists only in the current version is ever a break.
+Elements are matched the way generated code sees them: files by import path, messages, enums
+and extensions by their name inside the package (nested ones as `Outer.Inner`) within one file,
+fields and enum values by number, services by name within one file, rpcs by name within a
+service; extensions are also compared by extendee and number across files (see
+breaking_extensions). Each check yields a `Break` that names the file it belongs to and the
+SourceCodeInfo path of the element in the current file (or of its closest surviving parent);
+breaking.py turns that path into a line and column. Nothing that exists only in the current
+version is ever a break, but for a required field (MESSAGE_SAME_REQUIRED_FIELDS).
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from dataclasses import dataclass, field
 
 from google.protobuf import descriptor_pb2 as d
 
-from protobuild.breaking_fields import Scope, check_fields
+from protobuild.breaking_extensions import Extension, check_extension_ranges, check_extensions
+from protobuild.breaking_features import Scope, enum_types
+from protobuild.breaking_fields import check_fields
 from protobuild.breaking_model import (
     ENUM_VALUE,
     FILE_ENUM,
+    FILE_EXTENSION,
     FILE_MESSAGE,
     FILE_SERVICE,
     METHOD_CLIENT,
@@ -26,6 +31,7 @@ from protobuild.breaking_model import (
     METHOD_OUTPUT,
     METHOD_SERVER,
     MSG_ENUM,
+    MSG_EXTENSION,
     MSG_FIELD,
     MSG_NESTED,
     PACKAGE,
@@ -34,28 +40,52 @@ from protobuild.breaking_model import (
     Break,
     Node,
     Path,
+    Ranges,
+)
+from protobuild.breaking_options import (
+    check_enum_features,
+    check_file_options,
+    check_message_options,
+    check_method_options,
 )
 
 
 @dataclass
 class FileIndex:
-    """Every message, enum and service of one file, by name inside the package."""
+    """Every message, enum, extension and service of one file, by name inside the package.
+
+    `enum_types` holds every enum of the file's version of the set (see Scope).
+    """
 
     proto: d.FileDescriptorProto
+    enum_types: Mapping[str, d.EnumDescriptorProto] = field(default_factory=dict)
     messages: dict[str, Node[d.DescriptorProto]] = field(default_factory=dict)
     enums: dict[str, Node[d.EnumDescriptorProto]] = field(default_factory=dict)
+    extensions: dict[str, Extension] = field(default_factory=dict)
     services: dict[str, Node[d.ServiceDescriptorProto]] = field(default_factory=dict)
 
 
-def index(proto: d.FileDescriptorProto) -> FileIndex:
-    """Index `proto`'s messages (nested ones too), enums and services."""
-    found = FileIndex(proto)
+def index(proto: d.FileDescriptorProto, types: Mapping[str, d.EnumDescriptorProto]) -> FileIndex:
+    """Index `proto`'s messages (nested ones too), enums, extensions and services; `types` is
+    every enum of its set by full name (breaking_features.enum_types)."""
+    found = FileIndex(proto, types)
     _index_messages(found, proto.message_type, "", (FILE_MESSAGE,))
     for i, enum in enumerate(proto.enum_type):
         found.enums[enum.name] = Node(enum, (FILE_ENUM, i))
+    _index_extensions(found)
     for i, service in enumerate(proto.service):
         found.services[service.name] = Node(service, (FILE_SERVICE, i))
     return found
+
+
+def _index_extensions(found: FileIndex) -> None:
+    top = Scope(found.proto, "", (), found.enum_types)
+    for i, extension in enumerate(found.proto.extension):
+        found.extensions[extension.name] = Extension(Node(extension, (FILE_EXTENSION, i)), top)
+    for name, node in found.messages.items():
+        for i, extension in enumerate(node.proto.extension):
+            where = Node(extension, (*node.path, MSG_EXTENSION, i))
+            found.extensions[f"{name}.{extension.name}"] = Extension(where, _scope(found, name))
 
 
 def _index_messages(
@@ -76,8 +106,20 @@ def check(
     for name in sorted(against.keys() - current.keys()):
         yield Break("FILE_NO_DELETE", f'Previously present file "{name}" was deleted.', name)
     yield from _packages(current, against)
+    now, was = _index_all(current), _index_all(against)
     for name in sorted(against.keys() & current.keys()):
-        yield from check_file(index(current[name]), index(against[name]))
+        yield from check_file(now[name], was[name])
+    yield from check_extensions(_extensions(now), _extensions(was))
+
+
+def _index_all(files: Mapping[str, d.FileDescriptorProto]) -> dict[str, FileIndex]:
+    types = enum_types(files.values())
+    return {name: index(proto, types) for name, proto in files.items()}
+
+
+def _extensions(found: Mapping[str, FileIndex]) -> Iterator[Extension]:
+    for name in sorted(found):
+        yield from found[name].extensions.values()
 
 
 def _packages(
@@ -99,21 +141,30 @@ def check_file(cur: FileIndex, old: FileIndex) -> Iterator[Break]:
     if cur.proto.package != old.proto.package:
         change = f'from "{old.proto.package}" to "{cur.proto.package}"'
         yield Break("FILE_SAME_PACKAGE", f"File package changed {change}.", file, (PACKAGE,))
+    yield from check_file_options(file, cur.proto.options, old.proto.options)
     yield from _deleted(cur, old, "messages", "MESSAGE_NO_DELETE", "message")
     yield from _deleted(cur, old, "enums", "ENUM_NO_DELETE", "enum")
+    yield from _deleted(cur, old, "extensions", "EXTENSION_NO_DELETE", "extension")
     yield from _deleted(cur, old, "services", "SERVICE_NO_DELETE", "service")
     for name in old.messages.keys() & cur.messages.keys():
         yield from check_message(cur, old, name)
     for name in old.enums.keys() & cur.enums.keys():
-        yield from check_enum(file, name, cur.enums[name], old.enums[name].proto)
+        yield from _enum_pair(cur, old, name)
     for name in old.services.keys() & cur.services.keys():
         yield from check_service(file, name, cur.services[name], old.services[name].proto)
 
 
+def _enum_pair(cur: FileIndex, old: FileIndex, name: str) -> Iterator[Break]:
+    node, was = cur.enums[name], old.enums[name].proto
+    yield from check_enum(cur.proto.name, name, node, was)
+    scopes = _parent_scope(cur, name), _parent_scope(old, name)
+    yield from check_enum_features(name, node, was, *scopes)
+
+
 def _deleted(cur: FileIndex, old: FileIndex, kind: str, rule: str, noun: str) -> Iterator[Break]:
     # Only the outermost deleted element is reported: its nested elements went with it.
-    before: dict[str, Node[object]] = getattr(old, kind)
-    after: dict[str, Node[object]] = getattr(cur, kind)
+    before: dict[str, object] = getattr(old, kind)
+    after: dict[str, object] = getattr(cur, kind)
     for name in sorted(before.keys() - after.keys()):
         parent = name.rpartition(".")[0]
         if parent and parent not in cur.messages:
@@ -124,12 +175,16 @@ def _deleted(cur: FileIndex, old: FileIndex, kind: str, rule: str, noun: str) ->
 
 
 def check_message(cur: FileIndex, old: FileIndex, name: str) -> Iterator[Break]:
-    """The breaks of message `name`, present in both versions: fields, oneofs, reserved."""
+    """The breaks of message `name`, present in both versions: fields, oneofs, reserved and
+    extension ranges, options."""
     file, node, was = cur.proto.name, cur.messages[name], old.messages[name].proto
-    yield from check_fields(node, _scope(cur, name), _scope(old, name))
+    scopes = _scope(cur, name), _scope(old, name)
+    yield from check_fields(node, *scopes)
     yield from _deleted_oneofs(file, name, node, was)
     reserved = _message_reserved(node.proto), _message_reserved(was)
     yield from _reserved(file, f'message "{name}"', node.path, *reserved, "RESERVED_MESSAGE")
+    yield from check_extension_ranges(file, name, node, was)
+    yield from check_message_options(name, node, *scopes)
 
 
 def _scope(found: FileIndex, name: str) -> Scope:
@@ -137,7 +192,13 @@ def _scope(found: FileIndex, name: str) -> Scope:
     # `Outer.Inner` need `Outer` too; both are in the index under their own names.
     parts = name.split(".")
     enclosing = [found.messages[".".join(parts[:end])].proto for end in range(len(parts), 0, -1)]
-    return Scope(found.proto, name, tuple(enclosing))
+    return Scope(found.proto, name, tuple(enclosing), found.enum_types)
+
+
+def _parent_scope(found: FileIndex, name: str) -> Scope:
+    # The scope an enum `Outer.Kind` inherits from: `Outer`'s, or the file's at top level.
+    parent = name.rpartition(".")[0]
+    return _scope(found, parent) if parent else Scope(found.proto, "", (), found.enum_types)
 
 
 def _deleted_oneofs(
@@ -179,7 +240,7 @@ def _value_deleted(
     node: Node[d.EnumDescriptorProto],
     number: int,
     old_names: set[str],
-    reserved: _Ranges,
+    reserved: Ranges,
 ) -> Break:
     message = f'Previously present enum value "{number}" ("{_join(old_names)}") on enum "{name}"'
     if reserved.contains(number):
@@ -215,9 +276,10 @@ def check_service(
             message = f'Previously present RPC "{method.name}" on service "{name}" was deleted.'
             yield Break("RPC_NO_DELETE", message, file, node.path)
             continue
-        i = methods[method.name]
-        path = (*node.path, SERVICE_METHOD, i)
-        yield from _rpc(file, f'RPC "{method.name}" on service "{name}"', path, node, method)
+        path = (*node.path, SERVICE_METHOD, methods[method.name])
+        what = f'RPC "{method.name}" on service "{name}"'
+        yield from _rpc(file, what, path, node, method)
+        yield from check_method_options(file, what, path, node.proto.method[path[-1]], method)
 
 
 def _rpc(
@@ -257,29 +319,11 @@ def _streaming(flag: bool) -> str:
     return "streaming" if flag else "unary"
 
 
-class _Ranges:
-    """A union of end-exclusive number ranges, for "is this number reserved" questions."""
-
-    def __init__(self, ranges: list[tuple[int, int]]) -> None:
-        self.ranges = ranges
-
-    def contains(self, number: int) -> bool:
-        return any(start <= number < end for start, end in self.ranges)
-
-    def covers(self, start: int, end: int) -> bool:
-        # Walk the sorted ranges from `start`; a gap before `end` means not covered, so a
-        # range that grew or was split in two still counts as kept.
-        for low, high in sorted(self.ranges):
-            if low <= start < high:
-                start = high
-        return start >= end
-
-
 @dataclass(frozen=True)
 class _Reserved:
     """What a message or enum reserves, and its members, in one shape for both."""
 
-    ranges: _Ranges
+    ranges: Ranges
     names: frozenset[str]
     members: tuple[tuple[int, str], ...]  # (number, name) of each field or value, in order
     kind: str  # "Field" or "Enum value"
@@ -287,14 +331,14 @@ class _Reserved:
 
 
 def _message_reserved(message: d.DescriptorProto) -> _Reserved:
-    ranges = _Ranges([(r.start, r.end) for r in message.reserved_range])
+    ranges = Ranges([(r.start, r.end) for r in message.reserved_range])
     members = tuple((f.number, f.name) for f in message.field)
     return _Reserved(ranges, frozenset(message.reserved_name), members, "Field", MSG_FIELD)
 
 
 def _enum_reserved(enum: d.EnumDescriptorProto) -> _Reserved:
     # Enum reserved ranges are end-inclusive in descriptors, message ones end-exclusive.
-    ranges = _Ranges([(r.start, r.end + 1) for r in enum.reserved_range])
+    ranges = Ranges([(r.start, r.end + 1) for r in enum.reserved_range])
     members = tuple((v.number, v.name) for v in enum.value)
     return _Reserved(ranges, frozenset(enum.reserved_name), members, "Enum value", ENUM_VALUE)
 
