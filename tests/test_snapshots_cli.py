@@ -125,6 +125,22 @@ def test_breaking_rules_can_be_ignored_with_a_reason(api: Path, run: Run) -> Non
     assert run("breaking", "--against", "api/1.0.pb.txt").code == 0
 
 
+def test_an_ignore_pattern_matching_no_file_is_an_error(api: Path, run: Run) -> None:
+    shutil.copy(api / "api/next.pb.txt", api / "api/1.0.pb.txt")
+    ignore = (
+        '[[breaking.ignore]]\nrule = "FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED"\n'
+        'files = ["proto/acme/v1/thing.proto"]\nreason = "pasted from a finding"\n'
+    )
+    (api / "Protobuild.toml").write_text(MINIMAL_CONFIG + SNAPSHOT + ignore)
+    result = run("breaking", "api/1.0.pb.txt")
+    assert result.code == 2
+    assert result.err == (
+        "Protobuild.toml:17:1: breaking.ignore[0].files: 'proto/acme/v1/thing.proto' "
+        "matches no proto here or in the snapshot; fix the pattern (it matches import paths, "
+        "such as acme/v1/thing.proto, not paths on disk) or remove it\n"
+    )
+
+
 def test_unknown_rule_and_missing_against_file(api: Path, run: Run) -> None:
     ignore = '[[breaking.ignore]]\nrule = "FIELD_SAME_JSN_NAME"\nreason = "x"\n'
     (api / "Protobuild.toml").write_text(MINIMAL_CONFIG + SNAPSHOT + ignore)

@@ -326,7 +326,7 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
     paths = sorted(f"{spec.prefix}/{path}" if spec.prefix else path for path in found)
     key = f"roots[{config.roots.index(spec)}].exclude"
     hint = " (it matches import paths, the root's prefix included)"
-    _reject_unmatched(spec.exclude, paths, config, key, "under this root", hint)
+    reject_unmatched(spec.exclude, paths, config, key, "under this root", hint)
     return [path for path in paths if not spec.excludes(path)]
 
 
@@ -460,7 +460,7 @@ def _reject_unused_entries(
     paths = [proto.import_path for proto in files]
     for index, override in enumerate(config.overrides):
         key = f"overrides[{index}].files"
-        _reject_unmatched(override.files, paths, config, key, "under the source roots")
+        reject_unmatched(override.files, paths, config, key, "under the source roots")
     _reject_empty_snapshots(config, files)
     for proto, _module in config.packages:
         if proto not in modules:
@@ -488,10 +488,11 @@ def _reject_empty_snapshots(config: Config, files: Sequence[ProtoFile]) -> None:
             )
 
 
-def _reject_unmatched(
+def reject_unmatched(
     patterns: Iterable[str], paths: list[str], config: Config, key: str, where: str, hint: str = ""
 ) -> None:
-    """ConfigError at `key` for the first of `patterns` that matches none of `paths`."""
+    """ConfigError at `key` for the first of `patterns` that matches none of `paths` (import
+    paths): a typo must not make a pattern quietly do nothing."""
     for pattern in patterns:
         if not any(globs.match(pattern, path) for path in paths):
             raise ConfigError(
