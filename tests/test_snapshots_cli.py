@@ -96,6 +96,11 @@ def test_breaking_against_a_release_snapshot(api: Path, run: Run) -> None:
     assert result.code == 1
     assert result.out.startswith("proto/acme/v1/thing.proto:4:1: ")
     assert run("breaking", "api/1.0.pb.txt").out == result.out  # the file without --against
+    assert result.err == (
+        "protobuild breaking: 1 breaking change(s) against api/1.0.pb.txt; undo them, or accept "
+        "one with a [[breaking.ignore]] table (rule, files, reason) in Protobuild.toml\n"
+    )
+    assert run("-q", "breaking", "api/1.0.pb.txt").err == ""
     assert "(FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED)" in result.out
     github = run("breaking", "--against", "api/1.0.pb.txt", "--format", "github")
     assert github.out.startswith("::error file=proto/acme/v1/thing.proto,line=4,col=1,title=")

@@ -238,8 +238,9 @@ def _run(args: Arguments, out: _Writer, err: _Writer) -> int:
         out.write(commands.explain(args.config, args.paths))
         return EXIT_OK
     if args.command == "breaking" and args.against is not None:
-        text, broken = commands.breaking(args.config, args.against, args.format)
+        text, summary, broken = commands.breaking(args.config, args.against, args.format)
         out.write(text)
+        (_Null() if args.quiet else err).write(summary)
         return EXIT_STALE if broken else EXIT_OK
     _check_workers()
     waiting = functools.partial(_note_waiting, _Null() if args.quiet else err)

@@ -121,8 +121,9 @@ def _stale_record(outcome: pipeline.Outcome) -> str:
     )
 
 
-def breaking(config: Path, against: Path, fmt: str) -> tuple[str, bool]:
-    """(findings as text, anything broken?) for `protobuild breaking`."""
+def breaking(config: Path, against: Path, fmt: str) -> tuple[str, str, bool]:
+    """(findings as text, a summary for people, anything broken?) for `protobuild breaking`.
+    The summary goes apart (stderr): tools read the findings alone."""
     from protobuild.breaking import format_findings
 
     plan, findings = pipeline.breaking(config, against)
@@ -132,7 +133,17 @@ def breaking(config: Path, against: Path, fmt: str) -> tuple[str, bool]:
     text = format_findings(
         findings, style, lambda path: sources.get(path) or _was(plan, path, where)
     )
-    return text, bool(findings)
+    return text, _breaking_summary(len(findings), against, plan.config), bool(findings)
+
+
+def _breaking_summary(count: int, against: Path, config: Config) -> str:
+    if not count:
+        return f"protobuild breaking: nothing breaks against {shown(against)}\n"
+    return (
+        f"protobuild breaking: {count} breaking change(s) against {shown(against)}; undo them, "
+        f"or accept one with a [[breaking.ignore]] table (rule, files, reason) in "
+        f"{config.path.name}\n"
+    )
 
 
 def _was(plan: Plan, import_path: str, where: Callable[[Path], str]) -> str:
