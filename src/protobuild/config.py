@@ -9,15 +9,15 @@ the working directory.
 from __future__ import annotations
 
 import keyword
-import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from protobuild import globs
 from protobuild.errors import ConfigError, Location
+from protobuild.toml_reader import TableReader, close_matches, kind
 from protobuild.tomlpos import find_key
 
 if sys.version_info >= (3, 11):
@@ -204,13 +204,6 @@ def _syntax_error(exc: tomllib.TOMLDecodeError, path: Path) -> ConfigError:
     return ConfigError(f"invalid TOML: {reason}", Location(path, int(found[1]), int(found[2])))
 
 
-def _close_matches(word: str, candidates: Sequence[str]) -> list[str]:
-    """The candidate nearest to a misspelled `word`, if any is near (for "did you mean")."""
-    import difflib  # only for an error message: a valid config never needs it
-
-    return difflib.get_close_matches(word, candidates, n=1)
-
-
 def locate(config: Config, key: str) -> Location:
     """Where `key` (a dotted path such as `overrides[1].files`) stands in the config file, for
     errors that later stages find (the file is read again: this is only for an error)."""
@@ -228,26 +221,21 @@ def is_python_package(name: str) -> bool:
     return all(part.isidentifier() and not keyword.iskeyword(part) for part in name.split("."))
 
 
-class _Decoder:
+class _Decoder(TableReader):
     """Walks the parsed TOML, checking each key against what is allowed where it stands."""
 
-    def __init__(self, text: str, path: Path) -> None:
-        self.lines = text.splitlines()
-        self.path = path
-        self.base = path.parent
-
     def decode(self, data: dict[str, Any]) -> Config:
-        self._keys(data, _TOP_KEYS, "")
+        self.keys(data, _TOP_KEYS, "")
         self._version(data)
-        includes = self._table(data, "includes", _INCLUDE_KEYS)
+        includes = self.table(data, "includes", _INCLUDE_KEYS)
         output = self._output(data)
         return Config(
             path=self.path,
             output=output,
             roots=self._roots(data),
-            before=self._dirs(includes, "includes.before"),
-            after=self._dirs(includes, "includes.after"),
-            distributions=self._strings(includes, "includes.distributions"),
+            before=self.dirs(includes, "includes.before"),
+            after=self.dirs(includes, "includes.after"),
+            distributions=self.strings(includes, "includes.distributions"),
             generators=self._generators(data.get("generators", {}), "generators"),
             overrides=self._overrides(data),
             packages=self._packages(data),
@@ -270,56 +258,56 @@ class _Decoder:
             raise self.error(
                 "output is required: add [output] with dir = ... and package = ...", ""
             )
-        table = self._table(data, "output", _OUTPUT_KEYS)
-        package = self._string(table, "output.package", required=True)
+        table = self.table(data, "output", _OUTPUT_KEYS)
+        package = self.string(table, "output.package", required=True)
         if not is_python_package(package):
             raise self.error(
                 f"output.package: {package!r} is not a dotted Python package name", "output.package"
             )
-        init_files = self._string(table, "output.init_files", default="empty")
+        init_files = self.string(table, "output.init_files", default="empty")
         if init_files not in INIT_POLICIES:
             raise self.error(
                 f"output.init_files: {init_files!r} is not one of {list(INIT_POLICIES)}",
                 "output.init_files",
             )
         return Output(
-            dir=self._dir(self._string(table, "output.dir", required=True), "output.dir"),
+            dir=self.directory(self.string(table, "output.dir", required=True), "output.dir"),
             package=package,
             init_files=init_files,
-            py_typed=self._bool(table, "output.py_typed", default=True),
-            record=self._bool(table, "output.record", default=True),
+            py_typed=self.boolean(table, "output.py_typed", default=True),
+            record=self.boolean(table, "output.record", default=True),
         )
 
     def _roots(self, data: dict[str, Any]) -> tuple[SourceRoot, ...]:
-        entries = self._array_of_tables(data, "roots")
+        entries = self.array_of_tables(data, "roots")
         if not entries:
             where = "roots" if "roots" in data else ""  # `roots = []` has a line; absence none
             raise self.error("roots is required: add at least one [[roots]] with path = ...", where)
         return tuple(self._root(entry, f"roots[{i}]") for i, entry in enumerate(entries))
 
     def _root(self, entry: dict[str, Any], key: str) -> SourceRoot:
-        self._keys(entry, _ROOT_KEYS, key)
-        prefix = self._string(entry, f"{key}.prefix", default="").strip("/")
+        self.keys(entry, _ROOT_KEYS, key)
+        prefix = self.string(entry, f"{key}.prefix", default="").strip("/")
         if prefix and not _IMPORT_PATH.match(prefix):
             raise self.error(f"{key}.prefix: {prefix!r} is not an import path prefix", key)
         python_package = entry.get("python_package")
         if python_package is not None:
-            python_package = self._string(entry, f"{key}.python_package")
+            python_package = self.string(entry, f"{key}.python_package")
             if not is_python_package(python_package):
                 raise self.error(
                     f"{key}.python_package: {python_package!r} is not a dotted Python name", key
                 )
         return SourceRoot(
-            self._proto_path(self._string(entry, f"{key}.path", required=True), f"{key}.path"),
+            self.proto_path(self.string(entry, f"{key}.path", required=True), f"{key}.path"),
             prefix,
             python_package,
-            self._strings(entry, f"{key}.exclude"),
+            self.strings(entry, f"{key}.exclude"),
         )
 
     def _generators(self, table: object, key: str) -> tuple[Generator, ...]:
         if not isinstance(table, dict):
-            raise self.error(f"{key}: expected a table of generators, got {_kind(table)}", key)
-        self._keys(table, tuple(GENERATOR_OPTIONS), key, what="generator")
+            raise self.error(f"{key}: expected a table of generators, got {kind(table)}", key)
+        self.keys(table, tuple(GENERATOR_OPTIONS), key, what="generator")
         found = tuple(self._generator(name, table[name], f"{key}.{name}") for name in sorted(table))
         names = {g.name for g in found}
         if {"pyi", "mypy"} <= names:
@@ -347,11 +335,11 @@ class _Decoder:
         if not isinstance(options, dict):
             raise self.error(f"{key}: expected a table of options ({{}} for none)", key)
         allowed = GENERATOR_OPTIONS[name]
-        self._keys(options, tuple(allowed), key, what=f"option of generator {name!r}")
+        self.keys(options, tuple(allowed), key, what=f"option of generator {name!r}")
         for option, value in options.items():
             if not isinstance(value, allowed[option]):
                 raise self.error(
-                    f"{key}.{option}: expected {allowed[option].__name__}, got {_kind(value)}",
+                    f"{key}.{option}: expected {allowed[option].__name__}, got {kind(value)}",
                     f"{key}.{option}",
                 )
         flavour = options.get("flavour", "both")
@@ -368,7 +356,7 @@ class _Decoder:
                 "file), or drop the option for the stock templates",
                 f"{key}.templates",
             )
-        directory = self._dir(options["templates"], f"{key}.templates")
+        directory = self.directory(options["templates"], f"{key}.templates")
         if not directory.is_dir():
             raise self.error(
                 f"{key}.templates: {options['templates']!r} is not a directory (paths are "
@@ -380,10 +368,10 @@ class _Decoder:
 
     def _overrides(self, data: dict[str, Any]) -> tuple[Override, ...]:
         found = []
-        for i, entry in enumerate(self._array_of_tables(data, "overrides")):
+        for i, entry in enumerate(self.array_of_tables(data, "overrides")):
             key = f"overrides[{i}]"
-            self._keys(entry, _OVERRIDE_KEYS, key)
-            files = self._strings(entry, f"{key}.files")
+            self.keys(entry, _OVERRIDE_KEYS, key)
+            files = self.strings(entry, f"{key}.files")
             if not files:
                 raise self.error(f"{key}.files: give at least one pattern", key)
             if "generators" not in entry:
@@ -394,17 +382,17 @@ class _Decoder:
 
     def _snapshots(self, data: dict[str, Any], output_dir: Path) -> tuple[Snapshot, ...]:
         found = []
-        for i, entry in enumerate(self._array_of_tables(data, "descriptors")):
+        for i, entry in enumerate(self.array_of_tables(data, "descriptors")):
             key = f"descriptors[{i}]"
-            self._keys(entry, _DESCRIPTOR_KEYS, key)
+            self.keys(entry, _DESCRIPTOR_KEYS, key)
             if "prefix" not in entry:
                 raise self.error(f'{key}.prefix is required ("" for every file)', key)
             found.append(
                 Snapshot(
-                    prefix=self._string(entry, f"{key}.prefix").strip("/"),
+                    prefix=self.string(entry, f"{key}.prefix").strip("/"),
                     target=self._target(entry, f"{key}.target", output_dir),
-                    exclude=self._strings(entry, f"{key}.exclude"),
-                    source_info=self._bool(entry, f"{key}.source_info", default=False),
+                    exclude=self.strings(entry, f"{key}.exclude"),
+                    source_info=self.boolean(entry, f"{key}.source_info", default=False),
                 )
             )
         targets = [s.target for s in found]
@@ -415,8 +403,8 @@ class _Decoder:
     def _target(self, entry: dict[str, Any], key: str, output_dir: Path) -> Path:
         """A snapshot's file: neither the config file nor the output directory (or one
         holding it), which the run would replace with a file."""
-        value = self._string(entry, key, required=True)
-        target = self._dir(value, key)
+        value = self.string(entry, key, required=True)
+        target = self.directory(value, key)
         if target == self.path:
             raise self.error(f"{key}: the snapshot would replace this config file", key)
         if target == self.path.with_suffix(".sum"):
@@ -430,20 +418,20 @@ class _Decoder:
         return target
 
     def _breaking(self, data: dict[str, Any]) -> tuple[BreakingIgnore, ...]:
-        table = self._table(data, "breaking", ("ignore",))
+        table = self.table(data, "breaking", ("ignore",))
         found = []
-        for i, entry in enumerate(self._array_of_tables(table, "ignore")):
+        for i, entry in enumerate(self.array_of_tables(table, "ignore")):
             key = f"breaking.ignore[{i}]"
-            self._keys(entry, _IGNORE_KEYS, key)
-            rule = self._string(entry, f"{key}.rule", required=True)
-            reason = self._string(entry, f"{key}.reason", required=True)
+            self.keys(entry, _IGNORE_KEYS, key)
+            rule = self.string(entry, f"{key}.rule", required=True)
+            reason = self.string(entry, f"{key}.reason", required=True)
             if not reason.strip():
                 raise self.error(
                     f"{key}.reason: say why the rule may be broken here, for whoever reads "
                     "the exception next",
                     f"{key}.reason",
                 )
-            files = self._strings(entry, f"{key}.files") or ("**",)
+            files = self.strings(entry, f"{key}.files") or ("**",)
             found.append(BreakingIgnore(rule, files, reason))
         if found:
             self._known_rules(found)
@@ -454,7 +442,7 @@ class _Decoder:
 
         for i, ignore in enumerate(ignores):
             if ignore.rule not in RULES:
-                near = _close_matches(ignore.rule, list(RULES))
+                near = close_matches(ignore.rule, list(RULES))
                 hint = f"; did you mean {near[0]!r}?" if near else ""
                 raise self.error(
                     f"breaking.ignore[{i}].rule: unknown rule {ignore.rule!r}{hint} "
@@ -465,7 +453,7 @@ class _Decoder:
     def _packages(self, data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         table = data.get("packages", {})
         if not isinstance(table, dict):
-            raise self.error(f"packages: expected a table, got {_kind(table)}", "packages")
+            raise self.error(f"packages: expected a table, got {kind(table)}", "packages")
         for proto, module in table.items():
             if not proto.endswith(".proto") or not isinstance(module, str):
                 raise self.error(
@@ -479,89 +467,6 @@ class _Decoder:
                 )
         return tuple(sorted(table.items()))
 
-    # -- typed accessors ------------------------------------------------------------------------
-
-    def _keys(
-        self, table: dict[str, Any], allowed: tuple[str, ...], where: str, what: str = "key"
-    ) -> None:
-        for name in table:
-            if name not in allowed:
-                full = f"{where}.{name}" if where else name
-                near = _close_matches(name, allowed)
-                hint = f"did you mean {near[0]!r}? " if near else ""
-                raise self.error(
-                    f"unknown {what} {full!r}; {hint}allowed: {', '.join(allowed) or 'none'}",
-                    full,
-                )
-
-    def _table(self, data: dict[str, Any], key: str, allowed: tuple[str, ...]) -> dict[str, Any]:
-        table = data.get(key, {})
-        if not isinstance(table, dict):
-            raise self.error(f"{key}: expected a table, got {_kind(table)}", key)
-        self._keys(table, allowed, key)
-        return table
-
-    def _array_of_tables(self, data: dict[str, Any], key: str) -> list[dict[str, Any]]:
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.error(f"{key}: expected an array of tables ([[{key}]])", key)
-        return value
-
-    def _string(
-        self, table: dict[str, Any], key: str, default: str = "", required: bool = False
-    ) -> str:
-        name = key.rsplit(".", 1)[-1]
-        if name not in table:
-            if required:
-                raise self.error(f"{key} is required", key.rsplit(".", 1)[0])
-            return default
-        value = table[name]
-        if not isinstance(value, str):
-            raise self.error(f"{key}: expected a string, got {_kind(value)}", key)
-        return value
-
-    def _bool(self, table: dict[str, Any], key: str, default: bool) -> bool:
-        value = table.get(key.rsplit(".", 1)[-1], default)
-        if not isinstance(value, bool):
-            raise self.error(f"{key}: expected true or false, got {_kind(value)}", key)
-        return value
-
-    def _strings(self, table: dict[str, Any], key: str) -> tuple[str, ...]:
-        value = table.get(key.rsplit(".", 1)[-1], [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.error(f"{key}: expected an array of strings, got {_kind(value)}", key)
-        return tuple(value)
-
-    def _dirs(self, table: dict[str, Any], key: str) -> tuple[Path, ...]:
-        return tuple(self._proto_path(value, key) for value in self._strings(table, key))
-
-    def _proto_path(self, value: str, key: str) -> Path:
-        """A directory protoc searches (`-I`): one whose path protoc would not misread."""
-        directory = self._dir(value, key)
-        misread = [c for c in (os.pathsep, "=") if c in str(directory)]
-        if misread:
-            raise self.error(
-                f"{key}: protoc cannot search {str(directory)!r}: it reads {misread[0]!r} in an "
-                "include path as a separator; rename the directory or move the project to a "
-                "path without it",
-                key,
-            )
-        return directory
-
-    def _dir(self, value: str, key: str) -> Path:
-        if value.startswith("~"):  # a shell would expand it; TOML does not, nor do we
-            raise self.error(
-                f"{key}: {value!r} starts with '~', which is not expanded: paths are relative to "
-                "the config file; write the path from there",
-                key,
-            )
-        # Normalise without resolving symlinks, so that messages show the user's own paths.
-        return Path(_normpath(self.base / value))
-
-    def error(self, message: str, key: str) -> ConfigError:
-        line, column = find_key(self.lines, key)
-        return ConfigError(message, Location(self.path, line, column))
-
 
 def _imports_messages(generator: Generator) -> bool:
     """Whether `generator`'s modules import the `_pb2` modules at run time: grpc's, and the
@@ -569,15 +474,3 @@ def _imports_messages(generator: Generator) -> bool:
     if generator.name == "services":
         return not generator.option("templates", "")
     return generator.name == "grpc"
-
-
-def _normpath(path: Path) -> str:
-    import os.path
-
-    return os.path.normpath(path)
-
-
-def _kind(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
-    names.update({list: "an array", dict: "a table"})
-    return names.get(type(value), type(value).__name__)

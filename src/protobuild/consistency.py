@@ -1,14 +1,16 @@
-"""Checks of a plan across its files, which each file on its own would pass (part of the
-resolve stage): two protos that become one module, and an import whose module is not
-generated although the importing module needs it."""
+"""Checks of a plan across its files and against the config, which each file on its own
+would pass (part of the resolve stage): two protos that become one module, an import whose
+module is not generated although the importing module needs it, and config entries (patterns,
+[packages], snapshot prefixes) that match nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from protobuild.config import Config
-from protobuild.errors import Location, ResolveError
+from protobuild import globs
+from protobuild.config import Config, locate
+from protobuild.errors import ConfigError, Location, ResolveError
 
 if TYPE_CHECKING:
     from protobuild.resolve import ProtoFile
@@ -54,3 +56,52 @@ def _generators_key(config: Config, import_path: str) -> str:
 
 def _has_python(proto: ProtoFile) -> bool:
     return any(generator.name == "python" for generator in proto.generators)
+
+
+def reject_unused_entries(
+    config: Config, files: Sequence[ProtoFile], modules: Mapping[str, str]
+) -> None:
+    """An override pattern that matches no source proto, or a [packages] entry for a proto
+    nothing imports, is a typo or a leftover that would otherwise be ignored without a word."""
+    paths = [proto.import_path for proto in files]
+    for index, override in enumerate(config.overrides):
+        key = f"overrides[{index}].files"
+        reject_unmatched(override.files, paths, config, key, "under the source roots")
+    _reject_empty_snapshots(config, files)
+    for proto, _module in config.packages:
+        if proto not in modules:
+            raise ConfigError(
+                f"packages: no proto here imports {proto!r}; fix its import path or remove "
+                "the entry",
+                locate(config, f'packages."{proto}"'),
+            )
+
+
+def _reject_empty_snapshots(config: Config, files: Sequence[ProtoFile]) -> None:
+    """A [[descriptors]] prefix under which there is no proto would write an empty snapshot
+    over the API it recorded (and `breaking` against that passes everything)."""
+    from protobuild.descriptors import under  # only here: it imports protobuf's text_format
+
+    paths = {proto.import_path for proto in files}
+    paths.update(item.path for proto in files for item in proto.imports)
+    for index, entry in enumerate(config.snapshots):
+        if not any(under(path, entry.prefix) for path in paths):
+            key = f"descriptors[{index}].prefix"
+            raise ConfigError(
+                f"{key}: no proto has an import path under {entry.prefix!r}; a prefix is a "
+                'path such as "acme/v1", not a package name such as "acme.v1"',
+                locate(config, key),
+            )
+
+
+def reject_unmatched(
+    patterns: Iterable[str], paths: list[str], config: Config, key: str, where: str, hint: str = ""
+) -> None:
+    """ConfigError at `key` for the first of `patterns` that matches none of `paths` (import
+    paths): a typo must not make a pattern quietly do nothing."""
+    for pattern in patterns:
+        if not any(globs.match(pattern, path) for path in paths):
+            raise ConfigError(
+                f"{key}: {pattern!r} matches no proto {where}; fix the pattern{hint} or remove it",
+                locate(config, key),
+            )

@@ -406,7 +406,7 @@ def _reject_unmatched_ignores(
 ) -> None:
     """ConfigError for an ignore pattern that matches no file of either side: most often the
     path a finding shows (proto/acme/v1/x.proto) pasted where the import path goes."""
-    from protobuild.resolve import reject_unmatched
+    from protobuild.consistency import reject_unmatched
 
     names = sorted({file.name for file in files})
     example = f", such as {names[0]}" if names else ""

@@ -13,12 +13,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from protobuild import cache, consistency, globs
+from protobuild import cache, consistency
 from protobuild.config import Config, Generator, SourceRoot, is_python_package, locate
 from protobuild.errors import ConfigError, InternalError, Location, ResolveError, shown
 from protobuild.protofile import ProtoImport, ProtoSummary, summarize
@@ -149,7 +149,7 @@ class _Resolver:
         consistency.reject_module_collisions(files)
         consistency.reject_imports_without_python(self.config, files)
         modules = {**external, **{f.import_path: f.module for f in files}}
-        _reject_unused_entries(self.config, files, modules)
+        consistency.reject_unused_entries(self.config, files, modules)
         return Plan(self.config, files, includes, tuple(sorted(modules.items())))
 
     # -- source roots -----------------------------------------------------------------------
@@ -326,7 +326,7 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
     paths = sorted(f"{spec.prefix}/{path}" if spec.prefix else path for path in found)
     key = f"roots[{config.roots.index(spec)}].exclude"
     hint = " (it matches import paths, the root's prefix included)"
-    reject_unmatched(spec.exclude, paths, config, key, "under this root", hint)
+    consistency.reject_unmatched(spec.exclude, paths, config, key, "under this root", hint)
     return [path for path in paths if not spec.excludes(path)]
 
 
@@ -450,55 +450,6 @@ def _distribution_shipping(path: str) -> str | None:
         if any(str(f) == path for f in dist.files or ()):
             return str(dist.metadata["Name"])
     return None
-
-
-def _reject_unused_entries(
-    config: Config, files: Sequence[ProtoFile], modules: Mapping[str, str]
-) -> None:
-    """An override pattern that matches no source proto, or a [packages] entry for a proto
-    nothing imports, is a typo or a leftover that would otherwise be ignored without a word."""
-    paths = [proto.import_path for proto in files]
-    for index, override in enumerate(config.overrides):
-        key = f"overrides[{index}].files"
-        reject_unmatched(override.files, paths, config, key, "under the source roots")
-    _reject_empty_snapshots(config, files)
-    for proto, _module in config.packages:
-        if proto not in modules:
-            raise ConfigError(
-                f"packages: no proto here imports {proto!r}; fix its import path or remove "
-                "the entry",
-                locate(config, f'packages."{proto}"'),
-            )
-
-
-def _reject_empty_snapshots(config: Config, files: Sequence[ProtoFile]) -> None:
-    """A [[descriptors]] prefix under which there is no proto would write an empty snapshot
-    over the API it recorded (and `breaking` against that passes everything)."""
-    from protobuild.descriptors import under  # only here: it imports protobuf's text_format
-
-    paths = {proto.import_path for proto in files}
-    paths.update(item.path for proto in files for item in proto.imports)
-    for index, entry in enumerate(config.snapshots):
-        if not any(under(path, entry.prefix) for path in paths):
-            key = f"descriptors[{index}].prefix"
-            raise ConfigError(
-                f"{key}: no proto has an import path under {entry.prefix!r}; a prefix is a "
-                'path such as "acme/v1", not a package name such as "acme.v1"',
-                locate(config, key),
-            )
-
-
-def reject_unmatched(
-    patterns: Iterable[str], paths: list[str], config: Config, key: str, where: str, hint: str = ""
-) -> None:
-    """ConfigError at `key` for the first of `patterns` that matches none of `paths` (import
-    paths): a typo must not make a pattern quietly do nothing."""
-    for pattern in patterns:
-        if not any(globs.match(pattern, path) for path in paths):
-            raise ConfigError(
-                f"{key}: {pattern!r} matches no proto {where}; fix the pattern{hint} or remove it",
-                locate(config, key),
-            )
 
 
 # Top-level names generated modules may not take with output.package = "": the standard
