@@ -5,6 +5,7 @@ mypy-protobuf run in-process equals the protoc-gen-mypy plugins run by protoc.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -114,3 +115,43 @@ def _set_mypy_options(config_file: Path, options: str) -> None:
 def _mkdir(path: Path) -> Path:
     path.mkdir()
     return path
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_mypy_protobufs_options_are_read_in_a_fresh_process_however_many_workers(
+    workers: str, tmp_path: Path
+) -> None:
+    """In-process tests may have imported mypy-protobuf before any descriptor set was parsed;
+    a real run must read its casttype options whether or not it happened to."""
+    project = tmp_path / "stubs"
+    shutil.copytree(STUBS_CASE, project)
+    env = {**os.environ, "PROTOBUILD_WORKERS": workers}
+    done = subprocess.run(
+        [sys.executable, "-m", "protobuild", "-q"], cwd=project, env=env, capture_output=True
+    )
+    assert done.returncode == 0, done.stderr
+    stub = (project / "gen/acme/stubs/casts_pb2.pyi").read_text()
+    assert "user_id: _ids.UserId" in stub
+
+
+def test_a_proto_option_that_mypy_protobuf_misreads_names_the_file(tmp_path: Path) -> None:
+    # googleapis' compute.proto: its own FieldOptions extension 1151 is also the number of
+    # mypy-protobuf's (deprecated) casttype, whose value it then fails to parse.
+    project = tmp_path / "clash"
+    (project / "proto/acme").mkdir(parents=True)
+    (project / "Protobuild.toml").write_text(
+        'version = 1\n[output]\ndir = "gen"\npackage = "clash"\n[[roots]]\npath = "proto"\n'
+        "[generators]\npython = {}\nmypy = {}\n"
+    )
+    (project / "proto/acme/ops.proto").write_text(
+        'syntax = "proto3";\npackage acme;\nimport "google/protobuf/descriptor.proto";\n'
+        "extend google.protobuf.FieldOptions { string operation_response_field = 1151; }\n"
+        'message Op { string name = 1 [(operation_response_field) = "name"]; }\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "protobuild", "-q"], cwd=project, capture_output=True, text=True
+    )
+    assert done.returncode == 3
+    last = done.stderr.splitlines()[-1]  # after mypy-protobuf's own warning about casttype
+    assert last.startswith("protobuild: error: acme/ops.proto: mypy-protobuf failed: ")
+    assert last.endswith("leave mypy out for it with an [[overrides]] table")

@@ -23,6 +23,12 @@ from typing import IO
 
 from google.protobuf import descriptor_pb2
 
+# mypy-protobuf's field options (casttype, keytype, valuetype) must be known extensions before
+# any descriptor set is parsed: protobuf never turns a field parsed as unknown into an
+# extension afterwards, so the stubs depended on whether mypy-protobuf happened to be imported
+# first (in a worker, or not in a serial run). protoc-gen-mypy always honours them.
+from mypy_protobuf import extensions_pb2  # noqa: F401
+
 from protobuild import grpc_modules
 from protobuild.config import Generator
 from protobuild.errors import CompileError, Location, shown

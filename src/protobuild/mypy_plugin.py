@@ -78,10 +78,16 @@ class Stubs:
         Raises CompileError when mypy-protobuf fails.
         """
         make = self._maker(generator)
-        try:
-            return {_stub_path(t, generator): make(self._descriptors.files[t]) for t in targets}
-        except Exception as exc:  # the plugin is third-party code: report, do not crash
-            raise CompileError(f"mypy-protobuf failed: {type(exc).__name__}: {exc}") from exc
+        stubs = {}
+        for target in targets:
+            try:
+                stubs[_stub_path(target, generator)] = make(self._descriptors.files[target])
+            except Exception as exc:  # the plugin is third-party code: report, do not crash
+                raise CompileError(
+                    f"{target}: mypy-protobuf failed: {type(exc).__name__}: {exc}; if the file "
+                    f"is right, leave {generator.name} out for it with an [[overrides]] table"
+                ) from exc
+        return stubs
 
     def _maker(self, generator: Generator) -> Callable[[descriptor_pb2.FileDescriptorProto], bytes]:
         """What makes the stub of one file for `generator`."""
