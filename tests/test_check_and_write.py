@@ -336,12 +336,31 @@ def test_top_level_protos_under_google_join_the_google_namespace(
     mine = THING_PROTO.replace("package acme.v1;", "package google.mine;")
     root = project({"Protobuild.toml": config, "proto/google/mine/thing.proto": mine})
     assert run("-q").code == 0
-    assert not (root / "gen/pkg/google/__init__.py").exists()
-    assert (root / "gen/pkg/google/mine/__init__.py").is_file()
+    # Nor below: distributions install into google's subpackages too (google.cloud.location).
+    assert not list((root / "gen/pkg/google").rglob("__init__.py"))
     script = "from google.mine import thing_pb2\nprint(thing_pb2.Thing(name='x').name)\n"
     done = python(script, root / "gen/pkg")
     assert (done.returncode, done.stdout) == (0, "x\n"), done.stderr
     assert run("-q", "check").code == 0
+
+
+def test_protos_under_google_cloud_leave_googleapis_google_cloud_importable(
+    project: Project, run: Run
+) -> None:
+    # googleapis-common-protos installs google.cloud.location; a generated
+    # google/cloud/__init__.py would make google.cloud a regular package that lacks it.
+    config = MINIMAL_CONFIG.replace('package = "pkg"', 'package = ""')
+    config += '[includes]\ndistributions = ["googleapis-common-protos"]\n'
+    svc = (
+        'syntax = "proto3";\npackage google.cloud.acme.v1;\n'
+        'import "google/cloud/location/locations.proto";\n'
+        "message Site { google.cloud.location.Location where = 1; }\n"
+    )
+    root = project({"Protobuild.toml": config, "proto/google/cloud/acme/v1/site.proto": svc})
+    assert run("-q").code == 0
+    script = "from google.cloud.acme.v1 import site_pb2\nprint(site_pb2.Site().where.name == '')\n"
+    done = python(script, root / "gen/pkg")
+    assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr
 
 
 def test_output_package_google_joins_the_google_namespace(project: Project, run: Run) -> None:

@@ -27,9 +27,10 @@ if TYPE_CHECKING:
 
 TYPED_GENERATORS = ("pyi", "mypy", "mypy_grpc", "services")
 # Namespace packages that installed distributions share (protobuf and googleapis-common-protos
-# both install into google/): generated code joins them (output.package = "" with protos under
-# google/, or output.package = "google"), since a google/__init__.py would hide
-# google.protobuf itself.
+# both install into google/, and into google.cloud and more below it): generated code joins
+# them (output.package = "" with protos under google/, or output.package = "google"), since a
+# google/__init__.py would hide google.protobuf itself, and google/cloud/__init__.py
+# googleapis' google.cloud.location.
 SHARED_NAMESPACES = frozenset({"google"})
 
 
@@ -198,9 +199,7 @@ def _package_files(plan: Plan, files: Iterable[str]) -> Iterable[OutputFile]:
     output = plan.config.output
     if output.init_files == "empty":
         directories = _package_dirs(files, top_level=not output.package)
-        directories = [
-            d for d in directories if _dotted(output.package, d) not in SHARED_NAMESPACES
-        ]
+        directories = [d for d in directories if not _in_shared_namespace(output.package, d)]
         for directory in directories:
             yield OutputFile(
                 posixpath.join(directory, "__init__.py"),
@@ -222,6 +221,15 @@ def _typed_packages(package: str, files: Iterable[str]) -> list[str]:
             top, _, rest = path.partition("/")
             tops.add(f"{top}/{rest.partition('/')[0]}" if top in SHARED_NAMESPACES else top)
     return sorted(top for top in tops if not top.endswith((".py", ".pyi")))
+
+
+def _in_shared_namespace(package: str, directory: str) -> bool:
+    """Whether `directory` is, or lies below, a shared namespace (`google`, `google.cloud`).
+    Distributions install into its subpackages too (googleapis-common-protos has
+    google.cloud.location, every google-cloud-* library its own google.cloud.x): an
+    `__init__.py` at any level would make that level a regular package and hide theirs."""
+    dotted = _dotted(package, directory)
+    return any(dotted == name or dotted.startswith(f"{name}.") for name in SHARED_NAMESPACES)
 
 
 def _dotted(package: str, directory: str) -> str:
