@@ -110,7 +110,7 @@ def compile_plan(plan: Plan) -> Compiled:
     else:
         compiled = Compiled((), tuple(serialized for _, serialized, _ in runs))
     grpc_modules.reject_special_rpc_names(compiled.merged, plan.files)
-    files += _run_mypy_protobuf(plan.files, compiled.merged)
+    files += _run_mypy_protobuf(plan, compiled.merged)
     return compiled.with_files(sorted(files, key=lambda f: f.path))
 
 
@@ -313,15 +313,14 @@ def _topological(
     return ordered
 
 
-def _run_mypy_protobuf(
-    files: Sequence[ProtoFile], fds: descriptor_pb2.FileDescriptorSet
-) -> list[GeneratedFile]:
-    from protobuild import mypy_plugin
+def _run_mypy_protobuf(plan: Plan, fds: descriptor_pb2.FileDescriptorSet) -> list[GeneratedFile]:
+    from protobuild import distribution_stubs, mypy_plugin
 
     with_services = _files_with_services(fds)
     stubs = mypy_plugin.Stubs(fds)
+    enums = distribution_stubs.protoc_styled_enums(plan, fds)
     outputs = []
-    for generator, group in _plugin_groups(files).items():
+    for generator, group in _plugin_groups(plan.files).items():
         targets = [p.import_path for p in group]
         if generator.name == "mypy_grpc":
             targets = [t for t in targets if t in with_services]
@@ -332,6 +331,8 @@ def _run_mypy_protobuf(
                 raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")
             # Comments of a CRLF proto keep their carriage returns: LF files throughout.
             content = content.replace(b"\r\n", b"\n")
+            if enums and generator.name == "mypy":
+                content = distribution_stubs.retyped(content.decode(), enums).encode()
             outputs.append(GeneratedFile(owners[path], generator.name, path, content))
     return outputs
 

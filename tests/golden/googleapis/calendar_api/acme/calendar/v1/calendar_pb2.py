@@ -26,25 +26,32 @@ _sym_db = _symbol_database.Default()
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.api import metric_pb2 as google_dot_api_dot_metric__pb2
+from google.rpc import code_pb2 as google_dot_rpc_dot_code__pb2
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
+from google.type import dayofweek_pb2 as google_dot_type_dot_dayofweek__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61\x63me/calendar/v1/calendar.proto\x12\x10\x61\x63me.calendar.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x17google/rpc/status.proto\x1a\x16google/type/date.proto\"c\n\x05\x45vent\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1e\n\x03\x64\x61y\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12&\n\nlast_error\x18\x03 \x01(\x0b\x32\x12.google.rpc.Status\"\x1f\n\x0fGetEventRequest\x12\x0c\n\x04name\x18\x01 \x01(\t2o\n\x08\x43\x61lendar\x12\x63\n\x08GetEvent\x12!.acme.calendar.v1.GetEventRequest\x1a\x17.acme.calendar.v1.Event\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=events/*}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61\x63me/calendar/v1/calendar.proto\x12\x10\x61\x63me.calendar.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x17google/api/metric.proto\x1a\x15google/rpc/code.proto\x1a\x17google/rpc/status.proto\x1a\x16google/type/date.proto\x1a\x1bgoogle/type/dayofweek.proto\"\x94\x03\n\x05\x45vent\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1e\n\x03\x64\x61y\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12&\n\nlast_error\x18\x03 \x01(\x0b\x32\x12.google.rpc.Status\x12#\n\tlast_code\x18\x04 \x01(\x0e\x32\x10.google.rpc.Code\x12\x35\n\x04kind\x18\x05 \x01(\x0e\x32\'.google.api.MetricDescriptor.MetricKind\x12:\n\nvalue_type\x18\x06 \x01(\x0e\x32&.google.api.MetricDescriptor.ValueType\x12$\n\x04\x64\x61ys\x18\x07 \x03(\x0e\x32\x16.google.type.DayOfWeek\x12\x31\n\x05\x63odes\x18\x08 \x03(\x0b\x32\".acme.calendar.v1.Event.CodesEntry\x1a>\n\nCodesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x1f\n\x05value\x18\x02 \x01(\x0e\x32\x10.google.rpc.Code:\x02\x38\x01\"\x1f\n\x0fGetEventRequest\x12\x0c\n\x04name\x18\x01 \x01(\t2o\n\x08\x43\x61lendar\x12\x63\n\x08GetEvent\x12!.acme.calendar.v1.GetEventRequest\x1a\x17.acme.calendar.v1.Event\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=events/*}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'calendar_api.acme.calendar.v1.calendar_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_EVENT_CODESENTRY']._loaded_options = None
+  _globals['_EVENT_CODESENTRY']._serialized_options = b'8\001'
   _globals['_EVENT'].fields_by_name['name']._loaded_options = None
   _globals['_EVENT'].fields_by_name['name']._serialized_options = b'\342A\001\002'
   _globals['_CALENDAR'].methods_by_name['GetEvent']._loaded_options = None
   _globals['_CALENDAR'].methods_by_name['GetEvent']._serialized_options = b'\202\323\344\223\002\025\022\023/v1/{name=events/*}'
-  _globals['_EVENT']._serialized_start=165
-  _globals['_EVENT']._serialized_end=264
-  _globals['_GETEVENTREQUEST']._serialized_start=266
-  _globals['_GETEVENTREQUEST']._serialized_end=297
-  _globals['_CALENDAR']._serialized_start=299
-  _globals['_CALENDAR']._serialized_end=410
+  _globals['_EVENT']._serialized_start=243
+  _globals['_EVENT']._serialized_end=647
+  _globals['_EVENT_CODESENTRY']._serialized_start=585
+  _globals['_EVENT_CODESENTRY']._serialized_end=647
+  _globals['_GETEVENTREQUEST']._serialized_start=649
+  _globals['_GETEVENTREQUEST']._serialized_end=680
+  _globals['_CALENDAR']._serialized_start=682
+  _globals['_CALENDAR']._serialized_end=793
 # @@protoc_insertion_point(module_scope)

@@ -5,10 +5,15 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
+from google.api import metric_pb2 as _metric_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
+from google.rpc import code_pb2 as _code_pb2
 from google.rpc import status_pb2 as _status_pb2
 from google.type import date_pb2 as _date_pb2
+from google.type import dayofweek_pb2 as _dayofweek_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -24,24 +29,64 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class Event(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class CodesEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _code_pb2.Code
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _code_pb2.Code = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     NAME_FIELD_NUMBER: _builtins.int
     DAY_FIELD_NUMBER: _builtins.int
     LAST_ERROR_FIELD_NUMBER: _builtins.int
+    LAST_CODE_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    VALUE_TYPE_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    CODES_FIELD_NUMBER: _builtins.int
     name: _builtins.str
+    last_code: _code_pb2.Code
+    """Enums of the distribution, whose stubs are protoc's: top-level, nested (one of them
+    named ValueType), repeated and as map values.
+    """
+    kind: _metric_pb2.MetricDescriptor.MetricKind
+    value_type: _metric_pb2.MetricDescriptor.ValueType
     @_builtins.property
     def day(self) -> _date_pb2.Date: ...
     @_builtins.property
     def last_error(self) -> _status_pb2.Status: ...
+    @_builtins.property
+    def days(self) -> _containers.RepeatedScalarFieldContainer[_dayofweek_pb2.DayOfWeek]: ...
+    @_builtins.property
+    def codes(self) -> _containers.ScalarMap[_builtins.str, _code_pb2.Code]: ...
     def __init__(
         self,
         *,
         name: _builtins.str = ...,
         day: _date_pb2.Date | None = ...,
         last_error: _status_pb2.Status | None = ...,
+        last_code: _code_pb2.Code = ...,
+        kind: _metric_pb2.MetricDescriptor.MetricKind = ...,
+        value_type: _metric_pb2.MetricDescriptor.ValueType = ...,
+        days: _abc.Iterable[_dayofweek_pb2.DayOfWeek] | None = ...,
+        codes: _abc.Mapping[_builtins.str, _code_pb2.Code] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "last_error", b"last_error"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["day", b"day", "last_error", b"last_error", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["codes", b"codes", "day", b"day", "days", b"days", "kind", b"kind", "last_code", b"last_code", "last_error", b"last_error", "name", b"name", "value_type", b"value_type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
