@@ -565,3 +565,13 @@ def test_exit_code_says_whether_files_were_written(project: Callable[..., Path],
     assert not (root / "gen/pkg/acme/v1/extra_pb2.py").exists()
     assert run("-q").code == 0  # without the flag, writing is success
     assert (root / "gen/pkg/acme/v1/extra_pb2.py").exists()
+
+
+def test_a_misspelt_distribution_is_told_the_installed_name(thing: Path, run: Run) -> None:
+    config = MINIMAL_CONFIG + '[includes]\ndistributions = ["googleapis-common-proto"]\n'
+    (thing / "Protobuild.toml").write_text(config)
+    message = fails(run, 2)
+    assert (
+        "not installed in this Python environment; did you mean 'googleapis-common-protos'? "
+        in (message)
+    )

@@ -338,7 +338,7 @@ def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[s
     except importlib.metadata.PackageNotFoundError:
         raise ConfigError(
             f"includes.distributions: {name!r} is not installed in this Python environment; "
-            f"install it (pip install {name}) or remove it from the list",
+            f"{_installed_near(name)}install it (pip install {name}) or remove it from the list",
             locate(config, "includes.distributions"),
         ) from None
     files = [str(f) for f in dist.files or ()]
@@ -347,6 +347,17 @@ def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[s
         raise ConfigError(_ships_none(name, dist), locate(config, "includes.distributions"))
     root = Path(str(dist.locate_file("")))
     return IncludeRoot(root, DISTRIBUTION, label=name), protos
+
+
+def _installed_near(name: str) -> str:
+    """ "did you mean ...? " for an installed distribution whose name is close to `name`."""
+    import importlib.metadata
+
+    from protobuild.toml_reader import close_matches
+
+    installed = sorted({dist.metadata["Name"] or "" for dist in importlib.metadata.distributions()})
+    near = close_matches(name, [n for n in installed if n])
+    return f"did you mean {near[0]!r}? " if near else ""
 
 
 def _ships_none(name: str, dist: importlib.metadata.Distribution) -> str:
