@@ -270,6 +270,19 @@ def test_import_resolving_nowhere_suggests_the_distribution(thing: Path, run: Ru
     assert "shipped by 'googleapis-common-protos': add it to includes.distributions" in message
 
 
+def test_every_import_resolving_nowhere_is_named_in_one_run(thing: Path, run: Run) -> None:
+    (thing / "proto/acme/v1/a.proto").write_text(
+        'syntax = "proto3";\nimport "vendor/one.proto";\nimport "vendor/two.proto";\n'
+    )
+    (thing / "proto/acme/v1/b.proto").write_text('syntax = "proto3";\nimport "vendor/one.proto";\n')
+    message = fails(run, 2)
+    assert message.startswith('proto/acme/v1/a.proto:2:1: import "vendor/one.proto" was not found')
+    assert message.endswith(
+        ' (2 more imports were not found either: proto/acme/v1/a.proto:3: "vendor/two.proto"; '
+        'proto/acme/v1/b.proto:2: "vendor/one.proto")\n'
+    )
+
+
 def test_import_missing_its_prefix_suggests_the_full_path(project: Project, run: Run) -> None:
     config = MINIMAL_CONFIG.replace('path = "proto"', 'path = "proto"\nprefix = "github.com/a/api"')
     project(

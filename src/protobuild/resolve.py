@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,6 +136,7 @@ class _Resolver:
         # (include dir, import path) -> whether the file is there: most files import the same
         # few well-known types, which would otherwise cost a stat per import.
         self._present: dict[tuple[Path, str], bool] = {}
+        self._unresolved: list[tuple[str, Location, str]] = []  # (import, where, message)
 
     def plan(self) -> Plan:
         sources = self._source_files()
@@ -146,6 +147,8 @@ class _Resolver:
             self._proto_file(path, root, sources, distributions, includes, external)
             for path, (root, _spec) in sorted(sources.items())
         )
+        if self._unresolved:
+            raise _unresolved(self._unresolved)
         consistency.reject_module_collisions(files)
         consistency.reject_imports_without_python(self.config, files)
         modules = {**external, **{f.import_path: f.module for f in files}}
@@ -257,9 +260,11 @@ class _Resolver:
                 "(narrow the pattern) or provide it through includes",
                 Location(importer, line, column),
             )
-        raise ResolveError(
-            _unresolved_message(path, includes, sources), Location(importer, line, column)
-        )
+        # Recorded, not raised: a tree brought in from elsewhere often misses several
+        # directories, and one run should name them all (see _unresolved).
+        message = _unresolved_message(path, includes, sources)
+        self._unresolved.append((path, Location(importer, line, column), message))
+        return includes[-1]  # a stand-in: the plan is refused once every file is read
 
     def _reject_shadowing_include(
         self, import_path: str, root: IncludeRoot, includes: tuple[IncludeRoot, ...]
@@ -434,6 +439,17 @@ def _excluded_by(import_path: str, config: Config) -> str | None:
         if (spec.path / relative).is_file():
             return f"roots[{index}].exclude"
     return None
+
+
+def _unresolved(found: Sequence[tuple[str, Location, str]]) -> ResolveError:
+    """One error for every import that resolves nowhere: the first in full, then where the
+    others stand, so that one run shows all that is missing."""
+    _path, where, message = found[0]
+    if len(found) > 1:
+        others = [f'{shown(at.path)}:{at.line}: "{path}"' for path, at, _ in found[1:]]
+        listed = "; ".join(others[:5]) + ("; ..." if len(others) > 5 else "")
+        message += f" ({len(others)} more imports were not found either: {listed})"
+    return ResolveError(message, where)
 
 
 def _unresolved_message(
