@@ -333,7 +333,15 @@ def test_source_shadowing_a_well_known_type(project: Project, run: Run) -> None:
             "proto/google/protobuf/empty.proto": 'syntax = "proto3";\n',
         }
     )
-    assert "google/protobuf/empty.proto is found under two roots" in fails(run, 2)
+    message = fails(run, 2)
+    assert message.startswith(
+        "proto/google/protobuf/empty.proto: google/protobuf/empty.proto is both here, under "
+        "roots[0], and in grpcio-tools (well-known types: "
+    )
+    assert message.endswith(
+        'to use the latter, add exclude = ["google/protobuf/**"] to roots[0] (or name the file '
+        "alone)\n"
+    )
 
 
 def test_proto_syntax_error_points_at_the_users_file(

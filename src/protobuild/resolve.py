@@ -271,7 +271,7 @@ class _Resolver:
     ) -> None:
         for other in includes:
             if other.kind != SOURCE and self._is_file(other.path, import_path):
-                raise _shadowed(import_path, root, other)
+                raise _vendored(import_path, root, other)
 
     def _is_file(self, directory: Path, path: str) -> bool:
         key = (directory, path)
@@ -427,6 +427,20 @@ def _shadowed(import_path: str, first: IncludeRoot, second: IncludeRoot) -> Reso
         f"{import_path} is found under two roots, {first.describe()} and {second.describe()}; "
         "remove one copy or give one root a different prefix",
         Location(second.file_for(import_path)),
+    )
+
+
+def _vendored(import_path: str, source: IncludeRoot, include: IncludeRoot) -> ResolveError:
+    """A source root holding a copy of a proto that an include root (well-known types, a
+    distribution, includes.before/after) provides: usually a vendored copy to leave out."""
+    folder = import_path.rpartition("/")[0]
+    pattern = f"{folder}/**" if folder else import_path
+    other = "" if include.kind == WELL_KNOWN else "; to compile this copy, take the other out"
+    return ResolveError(
+        f"{import_path} is both here, under {source.label}, and in {include.describe()}; to "
+        f'use the latter, add exclude = ["{pattern}"] to {source.label} (or name the file '
+        f"alone){other}",
+        Location(source.file_for(import_path)),
     )
 
 
