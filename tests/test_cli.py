@@ -401,9 +401,22 @@ def test_invalid_python_name_asks_for_python_package(project: Project, run: Run)
     message = fails(run, 2)
     assert message.startswith("Protobuild.toml:7:1: example.com/v1.0/a.proto would become")
     assert (
-        "would become module 'example.com.v1.0.a_pb2', which is not a valid Python name" in message
+        "would become module 'example.com.v1.0.a_pb2', whose part '0' is not a Python name"
+        in message
     )
     assert "set python_package for the root mounted at 'example.com/v1.0'" in message
+
+
+def test_a_keyword_in_a_directory_is_named_with_the_way_out(project: Project, run: Run) -> None:
+    config = MINIMAL_CONFIG.replace('path = "proto"', 'path = "proto"\nprefix = "acme"')
+    project({"Protobuild.toml": config, "proto/import/a.proto": 'syntax = "proto3";\n'})
+    message = fails(run, 2)
+    assert "would become module 'acme.import.a_pb2', whose part 'import' is a Python keyword; " in (
+        message
+    )
+    assert message.endswith(
+        "rename the directory or the file, or leave it out with the root's exclude\n"
+    )
 
 
 def test_hand_written_file_in_output_is_never_overwritten(thing: Path, run: Run) -> None:

@@ -11,6 +11,7 @@ instead of as protoc's bare "not found".
 from __future__ import annotations
 
 import importlib.util
+import keyword
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -512,15 +513,25 @@ def _shadowing(import_path: str, top: str, spec: SourceRoot, config: Config) -> 
 def _not_importable(
     import_path: str, relative: str, spec: SourceRoot, config: Config
 ) -> ResolveError:
-    if spec.prefix:
+    parts = relative.split(".")
+    index = next(i for i, part in enumerate(parts) if not is_python_package(part))
+    what = "a Python keyword" if keyword.iskeyword(parts[index]) else "not a Python name"
+    # The prefix's own parts come first (a dot in a prefix also separates modules).
+    in_prefix = spec.python_package is None and index < len(
+        spec.prefix.replace("/", ".").split(".")
+    )
+    if spec.prefix and in_prefix:
         fix = (
             f"set python_package for the root mounted at {spec.prefix!r} "
             f'(e.g. python_package = "{spec.prefix.rsplit("/", 1)[-1].replace(".", "_")}")'
         )
+    elif spec.prefix:
+        fix = "rename the directory or the file, or leave it out with the root's exclude"
     else:
         fix = "rename the directory or mount the root under a prefix with python_package"
     key = f"roots[{config.roots.index(spec)}].{'prefix' if spec.prefix else 'path'}"
     return ResolveError(
-        f"{import_path} would become module {relative!r}, which is not a valid Python name; {fix}",
+        f"{import_path} would become module {relative!r}, whose part {parts[index]!r} is "
+        f"{what}; {fix}",
         locate(config, key),
     )
