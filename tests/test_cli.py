@@ -297,6 +297,27 @@ def test_import_missing_its_prefix_suggests_the_full_path(project: Project, run:
     assert message.startswith("proto/x/b.proto:2:1:")
 
 
+def test_a_vendored_tree_importing_from_its_own_top_is_told_to_make_that_a_root(
+    project: Project, run: Run
+) -> None:
+    project(
+        {
+            "Protobuild.toml": MINIMAL_CONFIG,
+            "proto/vendor/temporal/api/a.proto": 'syntax = "proto3";\npackage t;\nmessage A {}\n',
+            "proto/vendor/temporal/api/b.proto": 'syntax = "proto3";\nimport "temporal/api/a.proto";\n',
+        }
+    )
+    message = fails(run, 2)
+    assert message.startswith(
+        'proto/vendor/temporal/api/b.proto:2:1: import "temporal/api/a.proto"'
+    )
+    assert message.endswith(
+        "Did you mean 'vendor/temporal/api/a.proto'? Import paths include the root's prefix; if "
+        "the imports are right as written, make proto/vendor a root ([[roots]] path = "
+        '"proto/vendor") and exclude it from the root that holds it now.\n'
+    )
+
+
 def test_shadowed_import_path(project: Project, run: Run) -> None:
     project(
         {

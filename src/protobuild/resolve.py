@@ -468,21 +468,43 @@ def _unresolved(found: Sequence[tuple[str, Location, str]]) -> ResolveError:
 
 
 def _unresolved_message(
-    path: str, includes: tuple[IncludeRoot, ...], sources: Mapping[str, object]
+    path: str,
+    includes: tuple[IncludeRoot, ...],
+    sources: Mapping[str, tuple[IncludeRoot, SourceRoot]],
 ) -> str:
     searched = ", ".join(str(root.path) for root in includes)
     hint = _suggest(path, sources)
     return f'import "{path}" was not found; searched {searched}. {hint}'.rstrip()
 
 
-def _suggest(path: str, sources: Mapping[str, object]) -> str:
+def _suggest(path: str, sources: Mapping[str, tuple[IncludeRoot, SourceRoot]]) -> str:
     similar = sorted(p for p in sources if p.endswith("/" + path) or path.endswith("/" + p))
+    deeper = _deeper_root(path, similar[0], sources) if similar else None
+    if deeper is not None:
+        return (
+            f"Did you mean {similar[0]!r}? Import paths include the root's prefix; if the "
+            f'imports are right as written, make {deeper} a root ([[roots]] path = "{deeper}") '
+            "and exclude it from the root that holds it now."
+        )
     if similar:
         return f"Did you mean {similar[0]!r}? Import paths include the root's prefix."
     dist = _distribution_shipping(path)
     if dist:
         return f"It is shipped by {dist!r}: add it to includes.distributions."
     return "Add the directory that holds it to includes.before or includes.after."
+
+
+def _deeper_root(
+    path: str, similar: str, sources: Mapping[str, tuple[IncludeRoot, SourceRoot]]
+) -> str | None:
+    """The directory below a root's top from which `similar` (a source file) is `path`: a
+    tree whose own imports start there (a vendored repository) needs it as a root."""
+    root = sources[similar][0]
+    file = str(root.file_for(similar))
+    directory = file[: -len(path) - 1]
+    if not file.endswith("/" + path) or len(directory) <= len(str(root.path)):
+        return None
+    return shown(directory)
 
 
 def _distribution_shipping(path: str) -> str | None:
