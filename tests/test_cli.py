@@ -304,7 +304,9 @@ def test_a_vendored_tree_importing_from_its_own_top_is_told_to_make_that_a_root(
         {
             "Protobuild.toml": MINIMAL_CONFIG,
             "proto/vendor/temporal/api/a.proto": 'syntax = "proto3";\npackage t;\nmessage A {}\n',
-            "proto/vendor/temporal/api/b.proto": 'syntax = "proto3";\nimport "temporal/api/a.proto";\n',
+            "proto/vendor/temporal/api/b.proto": (
+                'syntax = "proto3";\nimport "temporal/api/a.proto";\n'
+            ),
         }
     )
     message = fails(run, 2)
