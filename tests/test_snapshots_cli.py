@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run
+from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, tree_bytes
 
 Project = Callable[[dict[str, str]], Path]
 SNAPSHOT = '[[descriptors]]\nprefix = "acme"\ntarget = "api/next.pb.txt"\n'
@@ -201,14 +201,18 @@ def test_breaking_against_a_set_with_no_files_is_an_error(
     ("argv", "problem"),
     [
         ((), "no snapshot given"),
+        (("",), "no snapshot given"),
+        (("--against", ""), "no snapshot given"),
         (("api/next.pb.txt", "--against", "api/other.pb.txt"), "two different snapshots given"),
     ],
 )
 def test_breaking_needs_one_snapshot(
     api: Path, run: Run, argv: tuple[str, ...], problem: str
 ) -> None:
+    before = tree_bytes(api / "gen")
     result = run("breaking", *argv)
     assert result.code == 2
+    assert tree_bytes(api / "gen") == before  # never a run that generates
     assert f"breaking: {problem}; name one: protobuild breaking api/v1.pb.txt" in result.err
 
 

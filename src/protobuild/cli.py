@@ -237,7 +237,9 @@ def _run(args: Arguments, out: _Writer, err: _Writer) -> int:
     if args.command == "explain":
         out.write(commands.explain(args.config, args.paths))
         return EXIT_OK
-    if args.command == "breaking" and args.against is not None:
+    if args.command == "breaking":
+        if args.against is None:  # _parse refuses that: a bug, never a run that writes
+            raise InternalError("breaking without a snapshot to compare with")
         text, summary, broken = commands.breaking(args.config, args.against, args.format)
         out.write(text)
         (_Null() if args.quiet else err).write(summary)
@@ -248,6 +250,8 @@ def _run(args: Arguments, out: _Writer, err: _Writer) -> int:
         text, stale = commands.check(args.config, _fix_command(args), waiting)
         (out if stale else err if not args.quiet else _Null()).write(text)
         return EXIT_STALE if stale else EXIT_OK
+    if args.command != "generate":
+        raise InternalError(f"no way to run command {args.command!r}")
     text, changed = commands.generate(args.config, args.paths, args.dry_run, waiting)
     # What a dry run prints is its result (for a pipe or a file), even with -q; a real run's
     # summary is progress.
@@ -321,8 +325,8 @@ def _parse(argv: list[str]) -> Arguments:
 def _against(parser: argparse.ArgumentParser, namespace: argparse.Namespace) -> str:
     """The snapshot `breaking` compares with: `breaking FILE` or `breaking --against FILE`."""
     given: set[str] = {f for f in (namespace.against_file, namespace.against) if f is not None}
-    if len(given) != 1:
-        problem = "two different snapshots given" if given else "no snapshot given"
+    if len(given) != 1 or "" in given:
+        problem = "two different snapshots given" if len(given) > 1 else "no snapshot given"
         parser.error(f"breaking: {problem}; name one: protobuild breaking api/v1.pb.txt")
     return given.pop()
 
