@@ -187,17 +187,19 @@ def test_py_typed_protobuild_wrote_goes_when_turned_off(
 def test_top_level_packages_each_get_py_typed(project: Project, run: Run) -> None:
     # PEP 561 wants the marker in each package; with package = "" there is no single one.
     config = MINIMAL_CONFIG.replace('package = "pkg"', 'package = ""')
-    mine = THING_PROTO.replace("package acme.v1;", "package google.mine;")
+    # Under google, every level may be other distributions' too: the marker goes where the
+    # modules are, never into google/ or google/cloud/ themselves.
+    mine = THING_PROTO.replace("package acme.v1;", "package google.cloud.mine.v1;")
     root = project(
         {
             "Protobuild.toml": config,
             "proto/acme/v1/thing.proto": THING_PROTO,
-            "proto/google/mine/thing.proto": mine,
+            "proto/google/cloud/mine/v1/thing.proto": mine,
         }
     )
     assert run("-q").code == 0
     markers = sorted(p.relative_to(root / "gen/pkg").as_posix() for p in root.rglob("py.typed"))
-    assert markers == ["acme/py.typed", "google/mine/py.typed"]
+    assert markers == ["acme/py.typed", "google/cloud/mine/v1/py.typed"]
     _turn_off_py_typed(root)
     assert run("-q").code == 0
     assert list(root.rglob("py.typed")) == []
@@ -369,6 +371,9 @@ def test_output_package_google_joins_the_google_namespace(project: Project, run:
     root = project({"Protobuild.toml": config, "proto/acme/v1/thing.proto": THING_PROTO})
     assert run("-q").code == 0
     assert not (root / "gen/google/__init__.py").exists()
+    assert sorted(p.relative_to(root / "gen").as_posix() for p in root.rglob("py.typed")) == [
+        "google/acme/v1/py.typed"  # not google/py.typed: that directory is protobuf's too
+    ]
     script = "from google.acme.v1 import thing_pb2\nprint(thing_pb2.Thing(name='x').name)\n"
     done = python(script, root / "gen")
     assert (done.returncode, done.stdout) == (0, "x\n"), done.stderr

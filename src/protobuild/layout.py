@@ -212,15 +212,19 @@ def _package_files(plan: Plan, files: Iterable[str]) -> Iterable[OutputFile]:
 
 def _typed_packages(package: str, files: Iterable[str]) -> list[str]:
     """Where `py.typed` goes (PEP 561: in each top-level package): the output directory, or
-    with `package = ""` each top-level package it holds (a shared namespace's subpackages)."""
-    if package:
+    with `package = ""` each top-level package it holds. Within a shared namespace (see
+    _in_shared_namespace) every level may be other distributions' too, so the marker goes
+    into each directory that holds modules of ours, and never into a shared one above."""
+    if package and not _in_shared_namespace(package, ""):
         return [""]
-    tops = set()
+    found = set()
     for path in files:
-        if path.endswith((".py", ".pyi")) and "/" in path:
-            top, _, rest = path.partition("/")
-            tops.add(f"{top}/{rest.partition('/')[0]}" if top in SHARED_NAMESPACES else top)
-    return sorted(top for top in tops if not top.endswith((".py", ".pyi")))
+        directory = path.rpartition("/")[0]
+        if not path.endswith((".py", ".pyi")) or not (directory or package):
+            continue  # a top-level module is no package
+        shared = _in_shared_namespace(package, directory)
+        found.add(directory if shared else directory.partition("/")[0])
+    return sorted(found)
 
 
 def _in_shared_namespace(package: str, directory: str) -> bool:
