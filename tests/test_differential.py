@@ -166,5 +166,5 @@ def test_a_proto_option_that_mypy_protobuf_misreads_names_the_file(tmp_path: Pat
     )
     assert done.returncode == 3
     last = done.stderr.splitlines()[-1]  # after mypy-protobuf's own warning about casttype
-    assert last.startswith("protobuild: error: acme/ops.proto: mypy-protobuf failed: ")
+    assert last.startswith("proto/acme/ops.proto: mypy-protobuf failed: ")
     assert last.endswith("leave mypy out for it with an [[overrides]] table")

@@ -33,6 +33,7 @@ from protobuild import grpc_modules
 from protobuild.config import Generator
 from protobuild.errors import CompileError, Location, shown
 from protobuild.resolve import Plan, ProtoFile
+from protobuild.tree import as_lf
 
 # Generators implemented inside protoc (flag per name); the rest run in-process.
 BUILTIN_FLAGS = {"python": "--python_out", "pyi": "--pyi_out", "grpc": "--grpc_python_out"}
@@ -321,19 +322,17 @@ def _run_mypy_protobuf(plan: Plan, fds: descriptor_pb2.FileDescriptorSet) -> lis
     enums = distribution_stubs.protoc_styled_enums(plan, fds)
     outputs = []
     for generator, group in _plugin_groups(plan.files).items():
-        targets = [p.import_path for p in group]
+        targets = group
         if generator.name == "mypy_grpc":
-            targets = [t for t in targets if t in with_services]
+            targets = [p for p in group if p.import_path in with_services]
             mypy_plugin.reject_stub_clashes(fds, group, generator)
-        owners = {output_path(p.import_path, generator.name): p.import_path for p in group}
-        for path, content in stubs.generate(targets, generator).items():
-            if path not in owners:
-                raise CompileError(f"mypy-protobuf wrote {path}, which no input file explains")
+        for import_path, content in stubs.generate(targets, generator).items():
             # Comments of a CRLF proto keep their carriage returns: LF files throughout.
-            content = content.replace(b"\r\n", b"\n")
+            content = as_lf(content)
             if enums and generator.name == "mypy":
                 content = distribution_stubs.retyped(content.decode(), enums).encode()
-            outputs.append(GeneratedFile(owners[path], generator.name, path, content))
+            path = output_path(import_path, generator.name)  # mypy-protobuf's naming too
+            outputs.append(GeneratedFile(import_path, generator.name, path, content))
     return outputs
 
 

@@ -21,6 +21,7 @@ from google.protobuf import descriptor_pb2
 
 from protobuild.errors import CompileError, Location, shown
 from protobuild.resolve import ProtoFile
+from protobuild.tree import as_lf
 
 if TYPE_CHECKING:
     from protobuild.compile import GeneratedFile
@@ -151,7 +152,7 @@ def _tidy(out: GeneratedFile) -> GeneratedFile:
     returns dropped, and docstrings holding a backslash made raw strings, which show the
     comment exactly as written. grpc's own code has neither character, so other modules are
     returned as they are, unscanned."""
-    content = out.content.replace(b"\r\n", b"\n")
+    content = as_lf(out.content)
     if b"\\" in content:
         content = _raw_docstrings(content)
     return out if content == out.content else dataclasses.replace(out, content=content)

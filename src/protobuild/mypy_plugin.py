@@ -72,20 +72,21 @@ class Stubs:
         self._descriptors = mypy_protobuf.Descriptors(request)
         self._writer = _writer_class()
 
-    def generate(self, targets: Sequence[str], generator: Generator) -> dict[str, bytes]:
-        """Run generator `mypy` or `mypy_grpc` for `targets`; returns path -> content.
+    def generate(self, targets: Sequence[ProtoFile], generator: Generator) -> dict[str, bytes]:
+        """Run generator `mypy` or `mypy_grpc` for `targets`; returns import path -> stub.
 
-        Raises CompileError when mypy-protobuf fails.
+        Raises CompileError, at the proto, when mypy-protobuf fails.
         """
         make = self._maker(generator)
         stubs = {}
-        for target in targets:
+        for proto in targets:
             try:
-                stubs[_stub_path(target, generator)] = make(self._descriptors.files[target])
+                stubs[proto.import_path] = make(self._descriptors.files[proto.import_path])
             except Exception as exc:  # the plugin is third-party code: report, do not crash
                 raise CompileError(
-                    f"{target}: mypy-protobuf failed: {type(exc).__name__}: {exc}; if the file "
-                    f"is right, leave {generator.name} out for it with an [[overrides]] table"
+                    f"mypy-protobuf failed: {type(exc).__name__}: {exc}; if the file is right, "
+                    f"leave {generator.name} out for it with an [[overrides]] table",
+                    Location(proto.source),
                 ) from exc
         return stubs
 
@@ -107,12 +108,6 @@ class Stubs:
             return cast(str, writer.write()).encode("utf-8")
 
         return make
-
-
-def _stub_path(target: str, generator: Generator) -> str:
-    """Where mypy-protobuf puts the stub of `target` (its own naming rule)."""
-    suffix = "_pb2.pyi" if generator.name == "mypy" else "_pb2_grpc.pyi"
-    return target[: -len(".proto")].replace("-", "_").replace(".", "/") + suffix
 
 
 def _write_messages_module(
