@@ -13,6 +13,8 @@ from protobuild.config import Config, locate
 from protobuild.errors import ConfigError, Location, ResolveError
 
 if TYPE_CHECKING:
+    from google.protobuf import descriptor_pb2
+
     from protobuild.resolve import ProtoFile
 
 
@@ -105,3 +107,16 @@ def reject_unmatched(
                 f"{key}: {pattern!r} matches no proto {where}; fix the pattern{hint} or remove it",
                 locate(config, key),
             )
+
+
+def reject_unmatched_ignores(
+    config: Config, files: Sequence[descriptor_pb2.FileDescriptorProto]
+) -> None:
+    """ConfigError for an ignore pattern that matches no file of either side: most often the
+    path a finding shows (proto/acme/v1/x.proto) pasted where the import path goes."""
+    names = sorted({file.name for file in files})
+    example = f", such as {names[0]}" if names else ""
+    hint = f" (it matches import paths{example}, not paths on disk)"
+    for index, ignore in enumerate(config.breaking_ignores):
+        key = f"breaking.ignore[{index}].files"
+        reject_unmatched(ignore.files, names, config, key, "here or in the snapshot", hint)

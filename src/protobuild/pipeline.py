@@ -27,8 +27,6 @@ from protobuild.errors import InternalError, ResolveError, shown
 from protobuild.tree import Changes, OutputTree, compare, is_users_marker
 
 if TYPE_CHECKING:
-    from google.protobuf import descriptor_pb2
-
     from protobuild import incremental
     from protobuild.breaking import Finding
     from protobuild.layout import Placed, Rendered
@@ -390,30 +388,16 @@ def _without_cyclic_gc() -> Iterator[None]:
 
 def breaking(config_path: Path, against: Path) -> tuple[Plan, list[Finding]]:
     """Compare the current protos with the descriptor set in `against`: what breaks."""
+    from protobuild import consistency
     from protobuild.breaking import Ignore, compare, load_descriptor_set
     from protobuild.compile import descriptor_set
 
     current_plan = plan(config_path)
     previous = load_descriptor_set(against)
     current = descriptor_set(current_plan)
-    _reject_unmatched_ignores(current_plan.config, [*current.file, *previous.file])
+    consistency.reject_unmatched_ignores(current_plan.config, [*current.file, *previous.file])
     ignores = [Ignore(i.rule, i.files, i.reason) for i in current_plan.config.breaking_ignores]
     return current_plan, compare(current, previous, ignores)
-
-
-def _reject_unmatched_ignores(
-    config: Config, files: Sequence[descriptor_pb2.FileDescriptorProto]
-) -> None:
-    """ConfigError for an ignore pattern that matches no file of either side: most often the
-    path a finding shows (proto/acme/v1/x.proto) pasted where the import path goes."""
-    from protobuild.consistency import reject_unmatched
-
-    names = sorted({file.name for file in files})
-    example = f", such as {names[0]}" if names else ""
-    hint = f" (it matches import paths{example}, not paths on disk)"
-    for index, ignore in enumerate(config.breaking_ignores):
-        key = f"breaking.ignore[{index}].files"
-        reject_unmatched(ignore.files, names, config, key, "here or in the snapshot", hint)
 
 
 def _select(plan: Plan, only: Sequence[Path]) -> Plan:
