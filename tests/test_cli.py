@@ -430,6 +430,18 @@ def test_invalid_python_name_asks_for_python_package(project: Project, run: Run)
     assert "set python_package for the root mounted at 'example.com/v1.0'" in message
 
 
+@pytest.mark.parametrize(
+    ("prefix", "suggested"), [("acme/1api", "_1api"), ("acme/import", "_import")]
+)
+def test_the_suggested_python_package_is_a_valid_name(
+    project: Project, run: Run, prefix: str, suggested: str
+) -> None:
+    config = MINIMAL_CONFIG.replace('path = "proto"', f'path = "proto"\nprefix = "{prefix}"')
+    project({"Protobuild.toml": config, "proto/a.proto": 'syntax = "proto3";\n'})
+    message = fails(run, 2)
+    assert f'(e.g. python_package = "{suggested}")' in message
+
+
 def test_a_keyword_in_a_directory_is_named_with_the_way_out(project: Project, run: Run) -> None:
     config = MINIMAL_CONFIG.replace('path = "proto"', 'path = "proto"\nprefix = "acme"')
     project({"Protobuild.toml": config, "proto/import/a.proto": 'syntax = "proto3";\n'})

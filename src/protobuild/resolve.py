@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import keyword
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -532,6 +533,12 @@ def _shadowing(import_path: str, top: str, spec: SourceRoot, config: Config) -> 
     )
 
 
+def _package_name_for(prefix: str) -> str:
+    """A valid Python name made from the last part of `prefix`, for a suggestion."""
+    name = re.sub(r"\W", "_", prefix.rsplit("/", 1)[-1])
+    return name if name.isidentifier() and not keyword.iskeyword(name) else f"_{name}"
+
+
 def _not_importable(
     import_path: str, relative: str, spec: SourceRoot, config: Config
 ) -> ResolveError:
@@ -545,7 +552,7 @@ def _not_importable(
     if spec.prefix and in_prefix:
         fix = (
             f"set python_package for the root mounted at {spec.prefix!r} "
-            f'(e.g. python_package = "{spec.prefix.rsplit("/", 1)[-1].replace(".", "_")}")'
+            f'(e.g. python_package = "{_package_name_for(spec.prefix)}")'
         )
     elif spec.prefix:
         fix = "rename the directory or the file, or leave it out with the root's exclude"

@@ -94,7 +94,7 @@ class Renamer:
         """
         position = len(text)
         while (position := text.rfind("_pb2", 0, position)) >= 0:
-            if text[position - 1] == "_" and not self._aliases_too:
+            if position and text[position - 1] == "_" and not self._aliases_too:
                 continue
             end = _MODULE_END.match(text, position)
             if end is not None:
