@@ -11,16 +11,15 @@ instead of as protoc's bare "not found".
 from __future__ import annotations
 
 import importlib.util
-import keyword
 import os
-import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from protobuild import cache, consistency
+from protobuild import resolve_messages as messages
 from protobuild.config import Config, Generator, SourceRoot, is_python_package, locate
 from protobuild.errors import ConfigError, InternalError, Location, ResolveError, shown
 from protobuild.protofile import ProtoImport, ProtoSummary, summarize
@@ -150,7 +149,7 @@ class _Resolver:
             for path, (root, _spec) in sorted(sources.items())
         )
         if self._unresolved:
-            raise _unresolved(self._unresolved)
+            raise messages.unresolved(self._unresolved)
         consistency.reject_module_collisions(files)
         consistency.reject_imports_without_python(self.config, files)
         modules = {**external, **{f.import_path: f.module for f in files}}
@@ -165,7 +164,7 @@ class _Resolver:
             root = IncludeRoot(spec.path, SOURCE, spec.prefix, f"roots[{index}]")
             for import_path in _walk(spec, self.config):
                 if import_path in found:
-                    raise _shadowed(import_path, found[import_path][0], root)
+                    raise messages.shadowed(import_path, found[import_path][0], root)
                 found[import_path] = (root, spec)
         if len(self.config.roots) > 1:
             _reject_overlapping_roots(found, self.config)
@@ -264,7 +263,7 @@ class _Resolver:
             )
         # Recorded, not raised: a tree brought in from elsewhere often misses several
         # directories, and one run should name them all (see _unresolved).
-        message = _unresolved_message(path, includes, sources)
+        message = messages.unresolved_message(path, includes, sources)
         self._unresolved.append((path, Location(importer, line, column), message))
         return includes[-1]  # a stand-in: the plan is refused once every file is read
 
@@ -273,7 +272,7 @@ class _Resolver:
     ) -> None:
         for other in includes:
             if other.kind != SOURCE and self._is_file(other.path, import_path):
-                raise _vendored(import_path, root, other)
+                raise messages.vendored(import_path, root, other)
 
     def _is_file(self, directory: Path, path: str) -> bool:
         key = (directory, path)
@@ -303,9 +302,9 @@ class _Resolver:
             package = ".".join(p for p in (package, spec.python_package) if p)
         relative = protoc_module(rest)
         if not is_python_package(relative):
-            raise _not_importable(import_path, relative, spec, self.config)
+            raise messages.not_importable(import_path, relative, spec, self.config)
         if not package and relative.partition(".")[0] in _TAKEN_TOP_LEVEL:
-            raise _shadowing(import_path, relative.partition(".")[0], spec, self.config)
+            raise messages.shadowing(import_path, relative.partition(".")[0], spec, self.config)
         return f"{package}.{relative}" if package else relative
 
     def _generators_for(self, import_path: str) -> tuple[Generator, ...]:
@@ -345,7 +344,8 @@ def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[s
     except importlib.metadata.PackageNotFoundError:
         raise ConfigError(
             f"includes.distributions: {name!r} is not installed in this Python environment; "
-            f"{_installed_near(name)}install it (pip install {name}) or remove it from the list",
+            f"{messages.installed_near(name)}install it (pip install {name}) or remove it from "
+            "the list",
             locate(config, "includes.distributions"),
         ) from None
     files = [str(f) for f in dist.files or ()]
@@ -354,17 +354,6 @@ def _distribution_protos(name: str, config: Config) -> tuple[IncludeRoot, dict[s
         raise ConfigError(_ships_none(name, dist), locate(config, "includes.distributions"))
     root = Path(str(dist.locate_file("")))
     return IncludeRoot(root, DISTRIBUTION, label=name), protos
-
-
-def _installed_near(name: str) -> str:
-    """ "did you mean ...? " for an installed distribution whose name is close to `name`."""
-    import importlib.metadata
-
-    from protobuild.toml_reader import close_matches
-
-    installed = sorted({dist.metadata["Name"] or "" for dist in importlib.metadata.distributions()})
-    near = close_matches(name, [n for n in installed if n])
-    return f"did you mean {near[0]!r}? " if near else ""
 
 
 def _ships_none(name: str, dist: importlib.metadata.Distribution) -> str:
@@ -424,28 +413,6 @@ def _reject_overlapping_roots(
         )
 
 
-def _shadowed(import_path: str, first: IncludeRoot, second: IncludeRoot) -> ResolveError:
-    return ResolveError(
-        f"{import_path} is found under two roots, {first.describe()} and {second.describe()}; "
-        "remove one copy or give one root a different prefix",
-        Location(second.file_for(import_path)),
-    )
-
-
-def _vendored(import_path: str, source: IncludeRoot, include: IncludeRoot) -> ResolveError:
-    """A source root holding a copy of a proto that an include root (well-known types, a
-    distribution, includes.before/after) provides: usually a vendored copy to leave out."""
-    folder = import_path.rpartition("/")[0]
-    pattern = f"{folder}/**" if folder else import_path
-    other = "" if include.kind == WELL_KNOWN else "; to compile this copy, take the other out"
-    return ResolveError(
-        f"{import_path} is both here, under {source.label}, and in {include.describe()}; to "
-        f'use the latter, add exclude = ["{pattern}"] to {source.label} (or name the file '
-        f"alone){other}",
-        Location(source.file_for(import_path)),
-    )
-
-
 def _excluded_by(import_path: str, config: Config) -> str | None:
     """`roots[i].exclude` when a source root holds `import_path` but excludes it."""
     for index, spec in enumerate(config.roots):
@@ -457,110 +424,7 @@ def _excluded_by(import_path: str, config: Config) -> str | None:
     return None
 
 
-def _unresolved(found: Sequence[tuple[str, Location, str]]) -> ResolveError:
-    """One error for every import that resolves nowhere: the first in full, then where the
-    others stand, so that one run shows all that is missing."""
-    _path, where, message = found[0]
-    if len(found) > 1:
-        others = [f'{shown(at.path)}:{at.line}: "{path}"' for path, at, _ in found[1:]]
-        listed = "; ".join(others[:5]) + ("; ..." if len(others) > 5 else "")
-        message += f" ({len(others)} more imports were not found either: {listed})"
-    return ResolveError(message, where)
-
-
-def _unresolved_message(
-    path: str,
-    includes: tuple[IncludeRoot, ...],
-    sources: Mapping[str, tuple[IncludeRoot, SourceRoot]],
-) -> str:
-    searched = ", ".join(str(root.path) for root in includes)
-    hint = _suggest(path, sources)
-    return f'import "{path}" was not found; searched {searched}. {hint}'.rstrip()
-
-
-def _suggest(path: str, sources: Mapping[str, tuple[IncludeRoot, SourceRoot]]) -> str:
-    similar = sorted(p for p in sources if p.endswith("/" + path) or path.endswith("/" + p))
-    deeper = _deeper_root(path, similar[0], sources) if similar else None
-    if deeper is not None:
-        return (
-            f"Did you mean {similar[0]!r}? Import paths include the root's prefix; if the "
-            f'imports are right as written, make {deeper} a root ([[roots]] path = "{deeper}") '
-            "and exclude it from the root that holds it now."
-        )
-    if similar:
-        return f"Did you mean {similar[0]!r}? Import paths include the root's prefix."
-    dist = _distribution_shipping(path)
-    if dist:
-        return f"It is shipped by {dist!r}: add it to includes.distributions."
-    return "Add the directory that holds it to includes.before or includes.after."
-
-
-def _deeper_root(
-    path: str, similar: str, sources: Mapping[str, tuple[IncludeRoot, SourceRoot]]
-) -> str | None:
-    """The directory below a root's top from which `similar` (a source file) is `path`: a
-    tree whose own imports start there (a vendored repository) needs it as a root."""
-    root = sources[similar][0]
-    file = str(root.file_for(similar))
-    directory = file[: -len(path) - 1]
-    if not file.endswith("/" + path) or len(directory) <= len(str(root.path)):
-        return None
-    return shown(directory)
-
-
-def _distribution_shipping(path: str) -> str | None:
-    import importlib.metadata
-
-    for dist in importlib.metadata.distributions():
-        if any(str(f) == path for f in dist.files or ()):
-            return str(dist.metadata["Name"])
-    return None
-
-
 # Top-level names generated modules may not take with output.package = "": the standard
 # library's and those generated code imports (grpc, typing_extensions). A generated package
 # of that name hides the real one. (`google` is a namespace they join instead: see layout.)
 _TAKEN_TOP_LEVEL = frozenset(sys.stdlib_module_names) | {"grpc", "typing_extensions"}
-
-
-def _shadowing(import_path: str, top: str, spec: SourceRoot, config: Config) -> ResolveError:
-    key = f"roots[{config.roots.index(spec)}].{'prefix' if spec.prefix else 'path'}"
-    return ResolveError(
-        f"{import_path} would make a top-level package {top!r}, which hides the {top!r} that "
-        'Python or the generated code imports; set output.package (say "acme_api"), or '
-        "mount the root under a prefix with python_package",
-        locate(config, key),
-    )
-
-
-def _package_name_for(prefix: str) -> str:
-    """A valid Python name made from the last part of `prefix`, for a suggestion."""
-    name = re.sub(r"\W", "_", prefix.rsplit("/", 1)[-1])
-    return name if name.isidentifier() and not keyword.iskeyword(name) else f"_{name}"
-
-
-def _not_importable(
-    import_path: str, relative: str, spec: SourceRoot, config: Config
-) -> ResolveError:
-    parts = relative.split(".")
-    index = next(i for i, part in enumerate(parts) if not is_python_package(part))
-    what = "a Python keyword" if keyword.iskeyword(parts[index]) else "not a Python name"
-    # The prefix's own parts come first (a dot in a prefix also separates modules).
-    in_prefix = spec.python_package is None and index < len(
-        spec.prefix.replace("/", ".").split(".")
-    )
-    if spec.prefix and in_prefix:
-        fix = (
-            f"set python_package for the root mounted at {spec.prefix!r} "
-            f'(e.g. python_package = "{_package_name_for(spec.prefix)}")'
-        )
-    elif spec.prefix:
-        fix = "rename the directory or the file, or leave it out with the root's exclude"
-    else:
-        fix = "rename the directory or mount the root under a prefix with python_package"
-    key = f"roots[{config.roots.index(spec)}].{'prefix' if spec.prefix else 'path'}"
-    return ResolveError(
-        f"{import_path} would become module {relative!r}, whose part {parts[index]!r} is "
-        f"{what}; {fix}",
-        locate(config, key),
-    )
