@@ -17,9 +17,9 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 from google.protobuf import descriptor_pb2
 
@@ -67,32 +67,33 @@ class Compiled:
     # Serialized FileDescriptorSets (with imports and source info), one per protoc run; parsed
     # and merged only when something asks for them.
     descriptors: tuple[bytes, ...]
-
-    def with_files(self, files: Sequence[GeneratedFile]) -> Compiled:
-        """These descriptors with `files`; a merged set already parsed comes along (parsing a
-        large tree's set again costs about as much as protoc's own writing of it)."""
-        compiled = Compiled(tuple(files), self.descriptors)
-        if "merged" in self.__dict__:  # where cached_property keeps it
-            compiled.__dict__["merged"] = self.__dict__["merged"]
-        return compiled
-
-    @staticmethod
-    def parsed(descriptors: bytes, fds: descriptor_pb2.FileDescriptorSet) -> Compiled:
-        """No files yet, and one descriptor set that the caller has parsed already."""
-        compiled = Compiled((), (descriptors,))
-        compiled.__dict__["merged"] = fds
-        return compiled
+    # Their merged set, where the compiling process has it parsed already: parsing a large
+    # tree's set again costs about as much as protoc's own writing of it.
+    parsed: descriptor_pb2.FileDescriptorSet | None = field(default=None, compare=False, repr=False)
 
     @functools.cached_property
     def merged(self) -> descriptor_pb2.FileDescriptorSet:
         """Every file of every run once, each after its dependencies (do not modify it)."""
-        if len(self.descriptors) == 1:  # protoc already orders dependencies first
-            return descriptor_pb2.FileDescriptorSet.FromString(self.descriptors[0])
-        files: dict[str, descriptor_pb2.FileDescriptorProto] = {}
-        for serialized in self.descriptors:
-            for proto in descriptor_pb2.FileDescriptorSet.FromString(serialized).file:
-                files.setdefault(proto.name, proto)
-        return descriptor_pb2.FileDescriptorSet(file=_topological(files))
+        return self.parsed if self.parsed is not None else merge_sets(self.descriptors)
+
+
+def merge_sets(descriptors: Sequence[bytes]) -> descriptor_pb2.FileDescriptorSet:
+    """Serialized descriptor sets as one, every file once, each after its dependencies."""
+    if len(descriptors) == 1:  # protoc already orders dependencies first
+        return descriptor_pb2.FileDescriptorSet.FromString(descriptors[0])
+    files: dict[str, descriptor_pb2.FileDescriptorProto] = {}
+    for serialized in descriptors:
+        for proto in descriptor_pb2.FileDescriptorSet.FromString(serialized).file:
+            files.setdefault(proto.name, proto)
+    return descriptor_pb2.FileDescriptorSet(file=_topological(files))
+
+
+class _ProtocRun(NamedTuple):
+    """What one protoc run gave: the outputs and its descriptor set, serialized and parsed."""
+
+    outputs: list[GeneratedFile]
+    serialized: bytes
+    parsed: descriptor_pb2.FileDescriptorSet
 
 
 def compile_plan(plan: Plan) -> Compiled:
@@ -102,17 +103,13 @@ def compile_plan(plan: Plan) -> Compiled:
     Raises CompileError when protoc or mypy-protobuf rejects the input; protoc's messages keep
     their line and column and name the user's real file instead of its import path.
     """
-    files: list[GeneratedFile] = []
     runs = [_run_protoc(plan, b, group) for b, group in protoc_groups(plan.files).items()]
-    for outputs, _, _ in runs:
-        files += outputs
-    if len(runs) == 1:  # the usual case: its set, parsed already, is the merged one
-        compiled = Compiled.parsed(runs[0][1], runs[0][2])
-    else:
-        compiled = Compiled((), tuple(serialized for _, serialized, _ in runs))
-    grpc_modules.reject_special_rpc_names(compiled.merged, plan.files)
-    files += _run_mypy_protobuf(plan, compiled.merged)
-    return compiled.with_files(sorted(files, key=lambda f: f.path))
+    serialized = tuple(run.serialized for run in runs)
+    # The usual case is one run, whose set, parsed already, is the merged one.
+    fds = runs[0].parsed if len(runs) == 1 else merge_sets(serialized)
+    grpc_modules.reject_special_rpc_names(fds, plan.files)
+    files = [f for run in runs for f in run.outputs] + _run_mypy_protobuf(plan, fds)
+    return Compiled(tuple(sorted(files, key=lambda f: f.path)), serialized, fds)
 
 
 def descriptor_set(plan: Plan) -> descriptor_pb2.FileDescriptorSet:
@@ -149,9 +146,7 @@ def protoc_argv(
     return argv
 
 
-def _run_protoc(
-    plan: Plan, builtins: Sequence[str], group: Sequence[ProtoFile]
-) -> tuple[list[GeneratedFile], bytes, descriptor_pb2.FileDescriptorSet]:
+def _run_protoc(plan: Plan, builtins: Sequence[str], group: Sequence[ProtoFile]) -> _ProtocRun:
     """One protoc run for `group`: its outputs and the descriptor set, serialized and parsed."""
     with tempfile.TemporaryDirectory(prefix="protobuild-") as tmp:
         out = Path(tmp)
@@ -167,7 +162,9 @@ def _run_protoc(
                 p for p in group if name not in SERVICE_ONLY or p.import_path in with_services
             ]
             outputs += _read_zip(out / f"{name}.zip", name, wanted)
-    return grpc_modules.tidied(outputs, descriptors, group, serialized), serialized, descriptors
+    return _ProtocRun(
+        grpc_modules.tidied(outputs, descriptors, group, serialized), serialized, descriptors
+    )
 
 
 def _read_zip(archive: Path, generator: str, group: Sequence[ProtoFile]) -> list[GeneratedFile]:
