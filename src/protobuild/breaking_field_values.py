@@ -35,7 +35,7 @@ FS = d.FeatureSet
 _INT64 = (F.TYPE_INT64, F.TYPE_SINT64, F.TYPE_UINT64, F.TYPE_FIXED64, F.TYPE_SFIXED64)
 _STRINGS = (F.TYPE_STRING, F.TYPE_BYTES)
 _NO_DEFAULT = (F.TYPE_MESSAGE, F.TYPE_GROUP)
-_JAVA_STRING_CHECK_UTF8 = 27  # inside FileOptions
+_JAVA_STRING_CHECK_UTF8 = d.FileOptions.JAVA_STRING_CHECK_UTF8_FIELD_NUMBER
 
 
 def check_values(what: str, path: Path, pair: Pair) -> Iterator[Break]:

@@ -30,6 +30,7 @@ from protobuild.breaking_model import (
     Break,
     Node,
     Path,
+    Ranges,
 )
 
 F = d.FieldDescriptorProto
@@ -65,7 +66,7 @@ def _field_deleted(
     file: str, what: str, at: Path, number: int, reserved: list[tuple[int, int]]
 ) -> Break:
     message = f"Previously present {what[0].lower()}{what[1:]} was deleted"
-    if any(start <= number < end for start, end in reserved):
+    if Ranges(reserved).contains(number):
         return Break("FIELD_NO_DELETE", message + ".", file, at)
     message += f' without reserving the number "{number}".'
     return Break("FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED", message, file, at)

@@ -149,8 +149,10 @@ def _breaking_summary(count: int, against: Path, config: Config) -> str:
 def _was(plan: Plan, import_path: str, where: Callable[[Path], str]) -> str:
     """Where a deleted source file most likely was: under the first source root that could
     hold its import path (a path in the repository, for annotations and editors)."""
+    from protobuild.resolve import SOURCE
+
     for root in plan.includes:
-        if root.kind == "source" and import_path.startswith(f"{root.prefix}/".lstrip("/")):
+        if root.kind == SOURCE and import_path.startswith(f"{root.prefix}/".lstrip("/")):
             return where(root.file_for(import_path))
     return import_path
 

@@ -133,7 +133,8 @@ class _Resolver:
     def __init__(self, config: Config, known: Mapping[str, ProtoSummary]) -> None:
         self.config = config
         self.known = known
-        self.overrides: Mapping[str, str] = dict(config.packages)
+        # [packages]: proto import path -> the module another project built from it.
+        self.package_modules: Mapping[str, str] = dict(config.packages)
         # (include dir, import path) -> whether the file is there: most files import the same
         # few well-known types, which would otherwise cost a stat per import.
         self._present: dict[tuple[Path, str], bool] = {}
@@ -234,7 +235,7 @@ class _Resolver:
             source,
             root,
             self._module(import_path, spec),
-            self._generators_for(import_path),
+            self.config.generators_for(import_path),
             tuple(imports),
             summary.has_services,
         )
@@ -283,14 +284,14 @@ class _Resolver:
     def _external_module(
         self, path: str, distributions: Mapping[str, tuple[IncludeRoot, dict[str, str]]]
     ) -> str:
-        if path in self.overrides:
-            return self.overrides[path]
+        if path in self.package_modules:
+            return self.package_modules[path]
         if path in distributions:
             return distributions[path][1][path]
         return protoc_module(path)
 
     def _module(self, import_path: str, spec: SourceRoot) -> str:
-        if import_path in self.overrides:
+        if import_path in self.package_modules:
             raise ConfigError(
                 f"packages: {import_path!r} is compiled from roots here; remove its mapping",
                 locate(self.config, "packages"),
@@ -306,9 +307,6 @@ class _Resolver:
         if not package and relative.partition(".")[0] in _TAKEN_TOP_LEVEL:
             raise messages.shadowing(import_path, relative.partition(".")[0], spec, self.config)
         return f"{package}.{relative}" if package else relative
-
-    def _generators_for(self, import_path: str) -> tuple[Generator, ...]:
-        return self.config.generators_for(import_path)
 
 
 def well_known_types_dir() -> Path:
