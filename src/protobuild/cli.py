@@ -391,8 +391,8 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
     )
     common = _common_options(defaults=False)
-    # For --help only: main() answers --version before parsing, without importing argparse's
-    # parser or the pipeline.
+    # For --help only: main() answers --version before parsing (it must not import the
+    # heavy modules that a command's run would).
     parser.add_argument("--version", action="store_true", help="print the toolchain versions")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     gen = sub.add_parser(
