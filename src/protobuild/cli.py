@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
 import functools
 import os
 import shlex
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Protocol, TextIO, cast
+from typing import NamedTuple, TextIO, cast
 
+from protobuild import console
 from protobuild.config import CONFIG_NAME
 from protobuild.errors import InternalError, ProtobuildError, WriteError, shown
 
@@ -61,8 +61,8 @@ def entry() -> None:
     except BrokenPipeError:  # `protobuild explain | head`: the reader has all it wanted
         code = EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
-        _report(
-            _Stream(sys.stderr, "standard error"),
+        console.report(
+            console.Stream(sys.stderr, "standard error"),
             "protobuild: interrupted; the generated files were either all written or left as "
             "they were",
         )
@@ -77,12 +77,12 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 def _flushed(code: int) -> int:
     """`code`, once what was printed is out; exit 3 if it cannot be (stdout is /dev/full):
     os._exit would drop it silently, and a report that never arrived must not read as 0."""
-    err = _Stream(sys.stderr, "standard error")
+    err = console.Stream(sys.stderr, "standard error")
     try:
-        _Stream(sys.stdout, "standard output").flush()
+        console.Stream(sys.stdout, "standard output").flush()
         err.flush()
     except WriteError as exc:
-        _report(err, _format_error(exc))
+        console.report(err, _format_error(exc))
         return exc.exit_code
     return code
 
@@ -92,14 +92,17 @@ def main(argv: Sequence[str]) -> int:
 
     Results go to stdout (check reports, explain, --version), progress and errors to stderr.
     """
-    out, err = _Stream(sys.stdout, "standard output"), _Stream(sys.stderr, "standard error")
+    out, err = (
+        console.Stream(sys.stdout, "standard output"),
+        console.Stream(sys.stderr, "standard error"),
+    )
     try:
         return _main(list(argv), out, err)
     except ProtobuildError as exc:
-        _report(err, _format_error(exc))
+        console.report(err, _format_error(exc))
         return exc.exit_code
     except InternalError as exc:
-        _report(err, f"protobuild: {exc}")
+        console.report(err, f"protobuild: {exc}")
         return EXIT_BUG
     except BrokenPipeError:
         raise  # the reader went away: entry() ends quietly
@@ -107,7 +110,7 @@ def main(argv: Sequence[str]) -> int:
         return _unexpected(exc, err)
 
 
-def _main(argv: list[str], out: _Writer, err: _Writer) -> int:
+def _main(argv: list[str], out: console.Writer, err: console.Writer) -> int:
     if "--version" in argv[: _command_index(argv)]:
         from protobuild.toolchain import tool_versions
 
@@ -123,115 +126,21 @@ def _main(argv: list[str], out: _Writer, err: _Writer) -> int:
     return _run(args, out, err)
 
 
-def _unexpected(exc: Exception, err: _Writer) -> int:
-    """Exit 3 and one line for a limit of the machine (see _limit_reached), else a bug's
+def _unexpected(exc: Exception, err: console.Writer) -> int:
+    """Exit 3 and one line for a limit of the machine (see console.limit_reached), else a bug's
     traceback and exit 4."""
-    limit = _limit_reached(exc)
+    limit = console.limit_reached(exc)
     if limit is not None:
-        _report(err, f"protobuild: error: {limit}")
+        console.report(err, f"protobuild: error: {limit}")
         return EXIT_ERROR
     import traceback
 
-    _report(err, "".join(traceback.format_exception(exc)).rstrip("\n"))
-    _report(err, f"protobuild: {InternalError(f'{type(exc).__name__}: {exc}')}")
+    console.report(err, "".join(traceback.format_exception(exc)).rstrip("\n"))
+    console.report(err, f"protobuild: {InternalError(f'{type(exc).__name__}: {exc}')}")
     return EXIT_BUG
 
 
-def _limit_reached(exc: Exception) -> str | None:
-    """What to tell the user when `exc` is a limit of the machine, not a bug: out of memory,
-    out of file descriptors, a path longer than the system takes. Any other error is None."""
-    if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM):
-        return (
-            "out of memory; free some memory or raise the memory limit (ulimit -v), or build "
-            "in one process with PROTOBUILD_WORKERS=1"
-        )
-    if not isinstance(exc, OSError) or exc.errno not in _WAYS_OUT:
-        return None
-    where = f"{_shown_name(exc.filename)}: " if exc.filename is not None else ""
-    return f"{where}{exc.strerror}; {_WAYS_OUT[exc.errno]()}"
-
-
-def _raise_open_files() -> str:
-    import resource
-
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    return (
-        f"raise the open-files limit (ulimit -n, now {soft}), or build in one process with "
-        "PROTOBUILD_WORKERS=1"
-    )
-
-
-_WAYS_OUT: dict[int, Callable[[], str]] = {
-    errno.EMFILE: _raise_open_files,
-    errno.ENFILE: lambda: (
-        "the whole system is out of open files: close other programs or raise its limit "
-        "(sysctl fs.file-max)"
-    ),
-    errno.ENAMETOOLONG: lambda: (
-        "shorten the path: move the project, or the directory Protobuild.toml names, "
-        "somewhere with a shorter path"
-    ),
-}
-
-
-def _shown_name(filename: object) -> str:
-    if not isinstance(filename, str | bytes):  # a descriptor's number
-        return str(filename)
-    try:
-        return shown(os.fsdecode(filename))
-    except OSError:  # a working directory deeper than PATH_MAX has no name to be relative to
-        return os.fsdecode(filename)
-
-
-def _report(err: _Writer, line: str) -> None:
-    """`line` on stderr if it can be written: failing to report an error must not change
-    the exit code that says which error it was."""
-    with contextlib.suppress(OSError, WriteError):
-        err.write(f"{line}\n")
-        err.flush()
-
-
-class _Writer(Protocol):
-    def write(self, text: str, /) -> int: ...
-
-    def flush(self) -> None: ...
-
-
-class _Stream:
-    """sys.stdout or sys.stderr as protobuild writes to them: a write that fails (a full
-    disk, a descriptor closed before the run, where Python leaves the stream None) is a
-    WriteError naming the stream, exit 3 with one line, never a traceback. A closed pipe
-    stays BrokenPipeError: the reader had all it wanted (exit 120)."""
-
-    def __init__(self, stream: TextIO | None, name: str) -> None:
-        self._stream = stream
-        self._name = name
-
-    def write(self, text: str, /) -> int:
-        if text:  # a closed stream is no error to a run with nothing to say
-            self._do(lambda stream: stream.write(text))
-        return len(text)
-
-    def flush(self) -> None:
-        if self._stream is not None:
-            self._do(lambda stream: stream.flush())
-
-    def _do(self, action: Callable[[TextIO], object]) -> None:
-        if self._stream is None:
-            raise WriteError(f"cannot write to {self._name}: it is closed; {_REDIRECT}")
-        try:
-            action(self._stream)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise WriteError(f"cannot write to {self._name}: {reason}; {_REDIRECT}") from exc
-
-
-_REDIRECT = "redirect it to a writable file or pipe (or to /dev/null to discard it)"
-
-
-def _run(args: Arguments, out: _Writer, err: _Writer) -> int:
+def _run(args: Arguments, out: console.Writer, err: console.Writer) -> int:
     from protobuild import commands
 
     if args.command == "explain":
@@ -242,20 +151,20 @@ def _run(args: Arguments, out: _Writer, err: _Writer) -> int:
             raise InternalError("breaking without a snapshot to compare with")
         text, summary, broken = commands.breaking(args.config, args.against, args.format)
         out.write(text)
-        (_Null() if args.quiet else err).write(summary)
+        (console.Null() if args.quiet else err).write(summary)
         return EXIT_STALE if broken else EXIT_OK
     _check_workers()
-    waiting = functools.partial(_note_waiting, _Null() if args.quiet else err)
+    waiting = functools.partial(_note_waiting, console.Null() if args.quiet else err)
     if args.command == "check":
         text, stale = commands.check(args.config, _fix_command(args), waiting)
-        (out if stale else err if not args.quiet else _Null()).write(text)
+        (out if stale else err if not args.quiet else console.Null()).write(text)
         return EXIT_STALE if stale else EXIT_OK
     if args.command != "generate":
         raise InternalError(f"no way to run command {args.command!r}")
     text, changed = commands.generate(args.config, args.paths, args.dry_run, waiting)
     # What a dry run prints is its result (for a pipe or a file), even with -q; a real run's
     # summary is progress.
-    (out if args.dry_run else _Null() if args.quiet else err).write(text)
+    (out if args.dry_run else console.Null() if args.quiet else err).write(text)
     return EXIT_STALE if changed and args.exit_code else EXIT_OK
 
 
@@ -267,7 +176,7 @@ def _check_workers() -> None:
     parallel.workers()
 
 
-def _note_waiting(err: _Writer, holder: str) -> None:
+def _note_waiting(err: console.Writer, holder: str) -> None:
     err.write(f"protobuild: waiting for another run on this project ({holder}) to finish\n")
     err.flush()
 
@@ -288,14 +197,6 @@ def _fix_command(args: Arguments) -> str:
     if not args.config_given:
         return f"protobuild -f {shlex.quote(os.path.relpath(args.config))}"
     return f"protobuild -f {shlex.quote(str(args.config))}"
-
-
-class _Null:
-    def write(self, text: str, /) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
 
 
 def _format_error(exc: ProtobuildError) -> str:
