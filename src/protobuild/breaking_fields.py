@@ -51,8 +51,9 @@ def check_fields(node: Node[d.DescriptorProto], now: Scope, was: Scope) -> Itera
     for before in was.message.field:
         what = f'Field "{before.number}" with name "{before.name}" on message "{name}"'
         if before.number in numbers:
-            path = (*node.path, MSG_FIELD, numbers[before.number])
-            yield from check_pair(what, path, Pair(node.proto.field[path[-1]], now, before, was))
+            index = numbers[before.number]
+            path = (*node.path, MSG_FIELD, index)
+            yield from check_pair(what, path, Pair(node.proto.field[index], now, before, was))
         elif before.name in names:
             path = (*node.path, MSG_FIELD, numbers[names[before.name]], FIELD_NUMBER)
             change = f'from "{before.number}" to "{names[before.name]}"'

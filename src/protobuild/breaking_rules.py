@@ -276,20 +276,16 @@ def check_service(
             message = f'Previously present RPC "{method.name}" on service "{name}" was deleted.'
             yield Break("RPC_NO_DELETE", message, file, node.path)
             continue
-        path = (*node.path, SERVICE_METHOD, methods[method.name])
+        index = methods[method.name]
+        path = (*node.path, SERVICE_METHOD, index)
         what = f'RPC "{method.name}" on service "{name}"'
-        yield from _rpc(file, what, path, node, method)
-        yield from check_method_options(file, what, path, node.proto.method[path[-1]], method)
+        yield from _rpc(file, what, path, node.proto.method[index], method)
+        yield from check_method_options(file, what, path, node.proto.method[index], method)
 
 
 def _rpc(
-    file: str,
-    what: str,
-    path: Path,
-    node: Node[d.ServiceDescriptorProto],
-    old: d.MethodDescriptorProto,
+    file: str, what: str, path: Path, new: d.MethodDescriptorProto, old: d.MethodDescriptorProto
 ) -> Iterator[Break]:
-    new = node.proto.method[path[-1]]
     pairs = (
         ("RPC_SAME_REQUEST_TYPE", "request type", METHOD_INPUT, old.input_type, new.input_type),
         (
