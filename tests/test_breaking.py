@@ -207,6 +207,28 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
             'Field "7" with name "note" on message "Thing" changed cardinality from "optional with implicit presence" to "repeated".',
         ),
     ],
+    "field_same_cardinality_map": [
+        (
+            "MESSAGE_NO_DELETE",
+            "acme/v1/maps.proto:9:1",
+            'Previously present message "Holder.Entry" was deleted from file.',
+        ),
+        (
+            "FIELD_SAME_CARDINALITY",
+            "acme/v1/maps.proto:11:3",
+            'Field "1" with name "by_name" on message "Holder" changed cardinality from "map" to "repeated".',
+        ),
+        (
+            "FIELD_SAME_CARDINALITY",
+            "acme/v1/maps.proto:16:3",
+            'Field "2" with name "listed" on message "Holder" changed cardinality from "repeated" to "map".',
+        ),
+        (
+            "FIELD_SAME_TYPE",
+            "acme/v1/maps.proto:16:3",
+            'Field "2" with name "listed" on message "Holder" changed type from "acme.v1.Holder.Entry" to "acme.v1.Holder.ListedEntry".',
+        ),
+    ],
     "field_same_cpp_string_type": [
         (
             "FIELD_SAME_CPP_STRING_TYPE",

@@ -208,8 +208,11 @@ def _cardinality_change(pair: Pair) -> str | None:
 
 
 def _cardinality(field: F, scope: Scope) -> str:
-    if field.label == F.LABEL_REPEATED:  # maps too; presence means nothing to either
-        return "repeated"
+    # A map and a repeated field of entry messages share their wire format, not their JSON
+    # (an object against an array) nor their generated code (a dict against a list); buf
+    # words it so. Presence means nothing to either.
+    if field.label == F.LABEL_REPEATED:
+        return "map" if _is_map(field, scope) else "repeated"
     presence = _presence(field, scope)
     if field.label == F.LABEL_REQUIRED or presence == _FEATURES.LEGACY_REQUIRED:
         return "required"
