@@ -600,7 +600,7 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
         (
             "RESERVED_MESSAGE_NO_DELETE",
             "acme/v1/api.proto:5:1",
-            'Previously present reserved range "9 to 11" on message "Thing" was deleted.',
+            'Previously present reserved range "9 to 11" on message "Thing" lost "10".',
         ),
     ],
     "reserved_message_no_reuse": [
@@ -612,7 +612,7 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
         (
             "RESERVED_MESSAGE_NO_DELETE",
             "acme/v1/api.proto:5:1",
-            'Previously present reserved range "9 to 11" on message "Thing" was deleted.',
+            'Previously present reserved range "9 to 11" on message "Thing" lost "10".',
         ),
         (
             "RESERVED_MESSAGE_NO_REUSE",

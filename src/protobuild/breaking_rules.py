@@ -343,15 +343,25 @@ def _reserved(
     file: str, what: str, at: Path, now: _Reserved, was: _Reserved, rule: str
 ) -> Iterator[Break]:
     for start, end in was.ranges.ranges:
-        if not now.ranges.covers(start, end):
+        missing = now.ranges.missing(start, end)
+        if missing:
+            # A range only narrowed names what it lost: "was deleted" sent users looking for
+            # a range that is still there.
+            lost = ", ".join(f'"{_numbers(a, b)}"' for a, b in missing)
+            change = "was deleted" if missing == [(start, end)] else f"lost {lost}"
             message = (
-                f'Previously present reserved range "{start} to {end - 1}" on {what} was deleted.'
+                f'Previously present reserved range "{start} to {end - 1}" on {what} {change}.'
             )
             yield Break(rule + "_NO_DELETE", message, file, at)
     for name in sorted(was.names - now.names):
         message = f'Previously present reserved name "{name}" on {what} was deleted.'
         yield Break(rule + "_NO_DELETE", message, file, at)
     yield from _reuse(file, what, at, now, was, rule)
+
+
+def _numbers(start: int, end: int) -> str:
+    """An end-exclusive range of numbers as a proto declares it: `13`, or `10 to 12`."""
+    return str(start) if end - start == 1 else f"{start} to {end - 1}"
 
 
 def _reuse(
