@@ -229,6 +229,14 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
             'Field "2" with name "listed" on message "Holder" changed type from "acme.v1.Holder.Entry" to "acme.v1.Holder.ListedEntry".',
         ),
     ],
+    # At the map field that changed (protoc locates no entry message), not at its message.
+    "field_same_type_map": [
+        (
+            "FIELD_SAME_TYPE",
+            "acme/v1/maps.proto:7:3",
+            'Field "1" with name "key" on message "Counts.ByNumberEntry" changed type from "int32" to "int64".',
+        ),
+    ],
     "field_same_cpp_string_type": [
         (
             "FIELD_SAME_CPP_STRING_TYPE",

@@ -93,10 +93,22 @@ def _index_messages(
 ) -> None:
     for i, message in enumerate(messages):
         name, here = scope + message.name, (*path, i)
-        found.messages[name] = Node(message, here)
+        found.messages.setdefault(name, Node(message, here))  # a map entry may be in already
+        _index_map_entries(found, message, name, here)
         _index_messages(found, message.nested_type, name + ".", (*here, MSG_NESTED))
         for j, enum in enumerate(message.enum_type):
             found.enums[f"{name}.{enum.name}"] = Node(enum, (*here, MSG_ENUM, j))
+
+
+def _index_map_entries(found: FileIndex, message: d.DescriptorProto, name: str, at: Path) -> None:
+    """A map's entry message is located at the map field: protoc writes no source location
+    for it, and a change of the map's key or value would otherwise point at the enclosing
+    message, whichever of its maps it was."""
+    entries = {m.name: m for m in message.nested_type if m.options.map_entry}
+    for j, member in enumerate(message.field):
+        entry = entries.get(member.type_name.rpartition(".")[2])
+        if entry is not None and member.label == d.FieldDescriptorProto.LABEL_REPEATED:
+            found.messages[f"{name}.{entry.name}"] = Node(entry, (*at, MSG_FIELD, j))
 
 
 def check(
