@@ -628,6 +628,30 @@ EXPECTED: dict[str, list[tuple[str, str, str]]] = {
             'Field "10" with name "legacy" on message "Thing" uses a number or name reserved in the previous version.',
         ),
     ],
+    # A message and an enum moved to another file of the package: the move is a deletion, and
+    # what changed on the way is reported where they are now (buf matches them by full name).
+    "message_moved": [
+        (
+            "ENUM_NO_DELETE",
+            "acme/v1/a.proto:3:1",
+            'Previously present enum "Mode" was deleted from file.',
+        ),
+        (
+            "MESSAGE_NO_DELETE",
+            "acme/v1/a.proto:3:1",
+            'Previously present message "Moves" was deleted from file.',
+        ),
+        (
+            "FIELD_NO_DELETE_UNLESS_NUMBER_RESERVED",
+            "acme/v1/b.proto:6:1",
+            'Previously present field "2" with name "size" on message "Moves" was deleted without reserving the number "2".',
+        ),
+        (
+            "ENUM_VALUE_NO_DELETE_UNLESS_NUMBER_RESERVED",
+            "acme/v1/b.proto:10:1",
+            'Previously present enum value "1" ("MODE_FAST") on enum "Mode" was deleted without reserving the number "1".',
+        ),
+    ],
     "rpc_no_delete": [
         (
             "RPC_NO_DELETE",

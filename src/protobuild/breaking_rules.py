@@ -121,7 +121,31 @@ def check(
     now, was = _index_all(current), _index_all(against)
     for name in sorted(against.keys() & current.keys()):
         yield from check_file(now[name], was[name])
+    yield from _moved(now, was)
     yield from check_extensions(_extensions(now), _extensions(was))
+
+
+def _moved(now: Mapping[str, FileIndex], was: Mapping[str, FileIndex]) -> Iterator[Break]:
+    """Messages and enums that left their file for another of the same package, compared
+    where they are now, as buf matches them by full name: the move itself is reported as a
+    deletion, and accepting it must not hide later breaks inside them."""
+    messages = {(i.proto.package, name): i for i in now.values() for name in i.messages}
+    enums = {(i.proto.package, name): i for i in now.values() for name in i.enums}
+    for file in sorted(was):
+        old, stayed = was[file], now.get(file)
+        for name in sorted(old.messages):
+            cur = messages.get((old.proto.package, name))
+            if cur is not None and cur.proto.name != file and not _kept(stayed, "messages", name):
+                yield from check_message(cur, old, name)
+        for name in sorted(old.enums):
+            cur = enums.get((old.proto.package, name))
+            if cur is not None and cur.proto.name != file and not _kept(stayed, "enums", name):
+                yield from _enum_pair(cur, old, name)
+
+
+def _kept(found: FileIndex | None, kind: str, name: str) -> bool:
+    """Whether the file `found` (None: deleted) still declares `name` among its `kind`."""
+    return found is not None and name in getattr(found, kind)
 
 
 def _index_all(files: Mapping[str, d.FileDescriptorProto]) -> dict[str, FileIndex]:
