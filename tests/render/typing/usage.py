@@ -127,6 +127,10 @@ def check_sync(client: echo_services.EchoClient, status: echo_services.HTTPStatu
     said = client.say(hello, timeout=10, metadata=[("x-suffix", "!")], wait_for_ready=True)
     assert said.message == "hello world!", said
     assert [r.message for r in client.expand(hello)] == ["hello", "world"]
+    stream = client.expand(hello)  # the responses, and the call: read one, cancel the rest
+    assert next(stream).message == "hello"
+    assert stream.cancel()
+    assert stream.code() == grpc.StatusCode.CANCELLED
     assert client.collect(_requests("a", "b")).message == "a b"
     assert [r.message for r in client.chat(iter(_requests("x", "y")))] == ["X", "Y"]
     assert client.get_url(empty_pb2.Empty(), compression=grpc.Compression.Gzip).url == URL

@@ -5,7 +5,7 @@ acme/echo/v1/echo.proto.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import grpc
 import grpc.aio
@@ -32,6 +32,12 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+
+if TYPE_CHECKING:
+
+    class _Stream(grpc.Call, Iterator[_T]):
+        """What a synchronous client's server stream is: the responses, and the call, to
+        cancel() or to ask its code() and metadata (grpc's stubs keep the type private)."""
 
 
 class EchoClient:
@@ -109,16 +115,16 @@ class EchoClient:
         credentials: grpc.CallCredentials | None = None,
         wait_for_ready: bool | None = None,
         compression: grpc.Compression | None = None,
-    ) -> Iterator[echo_pb2.SayResponse]:
+    ) -> _Stream[echo_pb2.SayResponse]:
         """Expand streams each word of the message back, one response per word."""
-        return self._expand(
+        return cast("_Stream[echo_pb2.SayResponse]", self._expand(
             request,
             timeout=timeout,
             metadata=_metadata(metadata),
             credentials=credentials,
             wait_for_ready=wait_for_ready,
             compression=compression,
-        )
+        ))
 
     def collect(
         self,
@@ -149,16 +155,16 @@ class EchoClient:
         credentials: grpc.CallCredentials | None = None,
         wait_for_ready: bool | None = None,
         compression: grpc.Compression | None = None,
-    ) -> Iterator[echo_pb2.SayResponse]:
+    ) -> _Stream[echo_pb2.SayResponse]:
         """Chat answers each message as it arrives."""
-        return self._chat(
+        return cast("_Stream[echo_pb2.SayResponse]", self._chat(
             iter(requests),
             timeout=timeout,
             metadata=_metadata(metadata),
             credentials=credentials,
             wait_for_ready=wait_for_ready,
             compression=compression,
-        )
+        ))
 
     def get_url(
         self,
@@ -210,16 +216,16 @@ class EchoClient:
         credentials: grpc.CallCredentials | None = None,
         wait_for_ready: bool | None = None,
         compression: grpc.Compression | None = None,
-    ) -> Iterator[types_pb2.Labelled.Kind]:
+    ) -> _Stream[types_pb2.Labelled.Kind]:
         """trailing comment of List"""
-        return self._list_(
+        return cast("_Stream[types_pb2.Labelled.Kind]", self._list_(
             request,
             timeout=timeout,
             metadata=_metadata(metadata),
             credentials=credentials,
             wait_for_ready=wait_for_ready,
             compression=compression,
-        )
+        ))
 
 
 class EchoAsyncClient:
