@@ -143,6 +143,17 @@ def _escaped(name: str) -> str:
     return os.fsencode(name).decode(errors="backslashreplace")
 
 
+def root_protos(directory: str, prefix: str) -> dict[str, tuple[str, Stat]]:
+    """Every .proto below a source root (excluded ones too), by import path: the file on
+    disk and its stat. Resolve and the inputs' digest both walk roots with this, so that the
+    cache's key covers exactly the files the build reads."""
+    found = scan(directory, (".proto",), sources=True)
+    return {
+        f"{prefix}/{path}" if prefix else path: (os.path.join(directory, path), stat)
+        for path, stat in found.items()
+    }
+
+
 def lookup(config: Config, entry: Entry | None, run_keys: Keys) -> int | None:
     """The number of output files if the cache shows the disk current, else None.
 

@@ -111,12 +111,11 @@ def _proto_digests(
     for index, root in enumerate(config.roots):
         directory = str(root.path)
         exists[f"<root {index} exists>"] = str(os.path.isdir(directory))
-        for path, stat in cache.scan(directory, (".proto",), sources=True).items():
-            import_path = f"{root.prefix}/{path}" if root.prefix else path
+        for import_path, (file, stat) in cache.root_protos(directory, root.prefix).items():
             if root.exclude and root.excludes(import_path):
                 continue  # not compiled: neither an input
             stats[import_path] = stat
-            files[import_path] = os.path.join(directory, path)
+            files[import_path] = file
     if (
         entry is not None
         and cache.all_trusted(stats, entry.proto_stats, entry)

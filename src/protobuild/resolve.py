@@ -325,9 +325,8 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
             locate(config, f"roots[{config.roots.index(spec)}].path"),
         )
     # Strings, not Path.rglob: pathlib's objects were half of resolving a large tree. The
-    # cache's key is computed over the same files (cache.scan), never a different walk.
-    found = cache.scan(str(spec.path), (".proto",), sources=True)
-    paths = sorted(f"{spec.prefix}/{path}" if spec.prefix else path for path in found)
+    # cache's key is computed over the same files (cache.root_protos), never another walk.
+    paths = sorted(cache.root_protos(str(spec.path), spec.prefix))
     key = f"roots[{config.roots.index(spec)}].exclude"
     hint = " (it matches import paths, the root's prefix included)"
     consistency.reject_unmatched(spec.exclude, paths, config, key, "under this root", hint)
