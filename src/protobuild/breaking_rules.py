@@ -129,18 +129,14 @@ def _moved(now: Mapping[str, FileIndex], was: Mapping[str, FileIndex]) -> Iterat
     """Messages and enums that left their file for another of the same package, compared
     where they are now, as buf matches them by full name: the move itself is reported as a
     deletion, and accepting it must not hide later breaks inside them."""
-    messages = {(i.proto.package, name): i for i in now.values() for name in i.messages}
-    enums = {(i.proto.package, name): i for i in now.values() for name in i.enums}
-    for file in sorted(was):
-        old, stayed = was[file], now.get(file)
-        for name in sorted(old.messages):
-            cur = messages.get((old.proto.package, name))
-            if cur is not None and cur.proto.name != file and not _kept(stayed, "messages", name):
-                yield from check_message(cur, old, name)
-        for name in sorted(old.enums):
-            cur = enums.get((old.proto.package, name))
-            if cur is not None and cur.proto.name != file and not _kept(stayed, "enums", name):
-                yield from _enum_pair(cur, old, name)
+    for kind, compare_pair in (("messages", check_message), ("enums", _enum_pair)):
+        where = {(i.proto.package, name): i for i in now.values() for name in getattr(i, kind)}
+        for file in sorted(was):
+            old, stayed = was[file], now.get(file)
+            for name in sorted(getattr(old, kind)):
+                cur = where.get((old.proto.package, name))
+                if cur is not None and cur.proto.name != file and not _kept(stayed, kind, name):
+                    yield from compare_pair(cur, old, name)
 
 
 def _kept(found: FileIndex | None, kind: str, name: str) -> bool:

@@ -312,13 +312,17 @@ def _topological(
 
 
 def _run_mypy_protobuf(plan: Plan, fds: descriptor_pb2.FileDescriptorSet) -> list[GeneratedFile]:
+    groups = _plugin_groups(plan.files)
+    if not groups:  # neither mypy generator: no index of the set, no mypy-protobuf import
+        return []
     from protobuild import distribution_stubs, mypy_plugin
 
     with_services = _files_with_services(fds)
     stubs = mypy_plugin.Stubs(fds)
-    enums = distribution_stubs.protoc_styled_enums(plan, fds)
+    typed_stubs = any(generator.name == "mypy" for generator in groups)
+    enums = distribution_stubs.protoc_styled_enums(plan, fds) if typed_stubs else {}
     outputs = []
-    for generator, group in _plugin_groups(plan.files).items():
+    for generator, group in groups.items():
         targets = group
         if generator.name == "mypy_grpc":
             targets = [p for p in group if p.import_path in with_services]
@@ -326,7 +330,7 @@ def _run_mypy_protobuf(plan: Plan, fds: descriptor_pb2.FileDescriptorSet) -> lis
         for import_path, content in stubs.generate(targets, generator).items():
             # Comments of a CRLF proto keep their carriage returns: LF files throughout.
             content = as_lf(content)
-            if enums and generator.name == "mypy":
+            if enums and generator.name == "mypy":  # mypy_grpc's stubs name no enum
                 content = distribution_stubs.retyped(content.decode(), enums).encode()
             path = output_path(import_path, generator.name)  # mypy-protobuf's naming too
             outputs.append(GeneratedFile(import_path, generator.name, path, content))
