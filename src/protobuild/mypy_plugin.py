@@ -25,6 +25,9 @@ from protobuild.resolve import ProtoFile
 if TYPE_CHECKING:
     from mypy_protobuf import main as mypy_protobuf
 
+# What the module writer is built with before it is given its file: its constructor indexes
+# the file's every source location, which the writer below takes from Stubs instead.
+_NO_SOURCE_INFO = descriptor_pb2.FileDescriptorProto()
 _FLAVOURS = {"both": "BOTH", "sync": "SYNC", "async": "ASYNC"}
 _OPTIONS = (
     "readable_stubs",
@@ -53,6 +56,10 @@ _BUILTINS = {
 }
 
 
+# A source location path (message 4, index 0, field 2, ...) -> its SourceCodeInfo.Location.
+_Comments = dict[tuple[int, ...], descriptor_pb2.SourceCodeInfo.Location]
+
+
 class _Request(NamedTuple):
     """The two attributes of a CodeGeneratorRequest that mypy-protobuf's index reads."""
 
@@ -71,6 +78,20 @@ class Stubs:
         request = cast(plugin_pb2.CodeGeneratorRequest, _Request(fds.file, ()))
         self._descriptors = mypy_protobuf.Descriptors(request)
         self._writer = _writer_class()
+        self._comments_of: dict[str, _Comments] = {}
+
+    def _comments(self, fd: descriptor_pb2.FileDescriptorProto) -> _Comments:
+        """The source locations of `fd` that carry comments, by path: all the writer looks
+        up (a location without comments writes nothing). Built once per file, not once per
+        generator and file, and without the bulk of locations (one per token, nearly)."""
+        found = self._comments_of.get(fd.name)
+        if found is None:
+            found = self._comments_of[fd.name] = {
+                tuple(loc.path): loc
+                for loc in fd.source_code_info.location
+                if loc.leading_comments or loc.trailing_comments or loc.leading_detached_comments
+            }
+        return found
 
     def generate(self, targets: Sequence[ProtoFile], generator: Generator) -> dict[str, bytes]:
         """Run generator `mypy` or `mypy_grpc` for `targets`; returns import path -> stub.
@@ -103,7 +124,7 @@ class Stubs:
             flags["grpc_type"] = mypy_protobuf.GRPCType(flavour)
 
         def make(fd: descriptor_pb2.FileDescriptorProto) -> bytes:
-            writer = self._writer(fd, self._descriptors, **flags)
+            writer = self._writer(fd, self._descriptors, self._comments(fd), **flags)
             write(writer, fd)
             return cast(str, writer.write()).encode("utf-8")
 
@@ -138,6 +159,35 @@ def _writer_class() -> type[mypy_protobuf.PkgWriter]:
     from mypy_protobuf import main as mypy_protobuf
 
     class Writer(mypy_protobuf.PkgWriter):  # type: ignore[misc]  # untyped upstream
+        def __init__(
+            self,
+            fd: descriptor_pb2.FileDescriptorProto,
+            descriptors: mypy_protobuf.Descriptors,
+            comments: _Comments,
+            **flags: Any,
+        ) -> None:
+            super().__init__(_NO_SOURCE_INFO, descriptors, **flags)
+            self.fd = fd
+            self.source_code_info_by_scl = comments
+            self._imported: dict[tuple[str, str], str] = {}
+            self._imported_messages: dict[str, str] = {}
+
+        # The writer asks for the same names over and over (each field's type, `builtins.int`
+        # for every int): a fifth of the stubs' time. The answer for a name never changes
+        # within one file, and asking again only records the same import again.
+        def _import(self, path: str, name: str) -> str:
+            key = (path, name)
+            handle = self._imported.get(key)
+            if handle is None:
+                handle = self._imported[key] = super()._import(path, name)
+            return handle
+
+        def _import_message(self, name: str) -> str:
+            handle = self._imported_messages.get(name)
+            if handle is None:
+                handle = self._imported_messages[name] = super()._import_message(name)
+            return handle
+
         def python_type(self, field: _Field, generic_container: bool = False) -> str:
             # The original builds a table of 18 closures and reads two extension options
             # for every call, a fifth of the stubs' time. A singular field without options
@@ -148,8 +198,8 @@ def _writer_class() -> type[mypy_protobuf.PkgWriter]:
             if builtin is not None:
                 return cast(str, self._builtin(builtin))
             if field.type == _Field.TYPE_ENUM:
-                return cast(str, self._import_message(field.type_name + ".ValueType"))
-            return cast(str, self._import_message(field.type_name))  # a message or group
+                return self._import_message(field.type_name + ".ValueType")
+            return self._import_message(field.type_name)  # a message or group
 
     return Writer
 
