@@ -4,6 +4,7 @@ temporary directory (which may be the full disk protoc is complaining about)."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -202,3 +203,55 @@ def test_triple_quotes_in_comments_are_fine_without_grpcs_generator(
     proto = f'syntax = "proto3";\npackage p;\nmessage M {{}}\n{service}\n'
     project({"Protobuild.toml": config, "proto/p/m.proto": proto})
     assert run("-q").code == 0
+
+
+def test_the_error_leads_however_many_warnings_come_before_it(
+    project: Callable[[dict[str, str]], Path], run: Run
+) -> None:
+    # protoc warns of each unused import; in a large tree they came first and the one line
+    # that said what failed was left out as "... and 40 more".
+    unused = 'syntax = "proto3";\npackage p;\nimport "google/protobuf/empty.proto";\n'
+    files = {f"proto/p/a{n}.proto": unused + f"message A{n} {{}}\n" for n in range(40)}
+    broken = 'syntax = "proto3";\npackage p;\nmessage Z { Missing m = 1; }\n'
+    project({"Protobuild.toml": GRPC_ONLY, **files, "proto/p/z.proto": broken})
+    result = run("-q")
+    assert result.code == 3
+    assert result.err.startswith('proto/p/z.proto:3:13: "Missing" is not defined.'), result.err
+    assert "warning" not in result.err
+
+
+# A run whose files may be at most 64 KiB: a build's generated modules fit, the archive protoc
+# writes in the temporary directory does not (Python ignores SIGXFSZ: the write fails).
+LIMITED_RUN = """\
+import resource, sys
+from protobuild.cli import main
+resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, 64 << 10))
+sys.exit(main(["-q"]))
+"""
+
+
+def test_protoc_unable_to_write_its_output_names_the_temporary_directory(
+    project: Callable[[dict[str, str]], Path], tmp_path: Path
+) -> None:
+    fields = "".join(f"  string field_{n} = {n + 1};\n" for n in range(60))
+    files = {
+        f"proto/p/m{n}.proto": f'syntax = "proto3";\npackage p;\nmessage M{n} {{\n{fields}}}\n'
+        for n in range(40)
+    }
+    root = project({"Protobuild.toml": GRPC_ONLY, **files})
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", LIMITED_RUN],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch), "PROTOBUILD_WORKERS": "1"},
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stderr == (
+        f"protobuild: error: protoc cannot write its output in the temporary directory "
+        f"{scratch}: File too large; free space there, or set TMPDIR to another directory\n"
+    )
+    assert not (root / "gen").exists()
+    assert list(scratch.iterdir()) == []

@@ -118,7 +118,7 @@ def descriptor_set(plan: Plan) -> descriptor_pb2.FileDescriptorSet:
     with tempfile.TemporaryDirectory(prefix="protobuild-") as tmp:
         code, errors = run_protoc(protoc_argv(plan, plan.files, (), Path(tmp)))
         if code != 0:
-            raise _protoc_error(errors, plan.files)
+            raise _protoc_error(errors, plan.files, Path(tmp))
         return descriptor_pb2.FileDescriptorSet.FromString(
             (Path(tmp) / "descriptors.binpb").read_bytes()
         )
@@ -152,7 +152,7 @@ def _run_protoc(plan: Plan, builtins: Sequence[str], group: Sequence[ProtoFile])
         out = Path(tmp)
         code, errors = run_protoc(protoc_argv(plan, group, builtins, out))
         if code != 0:
-            raise _protoc_error(errors, plan.files)
+            raise _protoc_error(errors, plan.files, out)
         serialized = (out / "descriptors.binpb").read_bytes()
         descriptors = descriptor_pb2.FileDescriptorSet.FromString(serialized)
         with_services = _files_with_services(descriptors)
@@ -260,12 +260,20 @@ def _read_back(sink: IO[bytes]) -> str:
     return sink.read().decode("utf-8", "replace")
 
 
-def _protoc_error(errors: str, files: Sequence[ProtoFile]) -> CompileError:
-    """protoc's first errors, with import paths replaced by the files users edit."""
+def _protoc_error(
+    errors: str, files: Sequence[ProtoFile], scratch: Path | None = None
+) -> CompileError:
+    """protoc's first errors, with import paths replaced by the files users edit. Warnings
+    (an unused import) are left out when there are errors: a tree with hundreds of them
+    otherwise hid the one line that said what failed."""
     sources = {proto.import_path: proto.source for proto in files}
-    lines = [_real_path(line, sources) for line in errors.splitlines() if line.strip()]
+    lines = [line for line in errors.splitlines() if line.strip()]
     if not lines:
         return CompileError("protoc failed without a message")
+    lines = [line for line in lines if not _is_warning(line)] or lines
+    if scratch is not None and lines[0].startswith(f"{scratch}{os.sep}"):
+        return _scratch_error(lines[0].rpartition(": ")[2])
+    lines = [_real_path(line, sources) for line in lines]
     first = re.match(r"^(.+?):(\d+):(\d+): (.*)$", lines[0])
     extra = lines[1:_MAX_ERROR_LINES]
     more = len(lines) - _MAX_ERROR_LINES
@@ -274,6 +282,18 @@ def _protoc_error(errors: str, files: Sequence[ProtoFile]) -> CompileError:
         return CompileError(f"protoc: {lines[0]}{tail}")
     location = Location(first[1], int(first[2]), int(first[3]))
     return CompileError(first[4] + tail, location)
+
+
+def _is_warning(line: str) -> bool:
+    return ": warning: " in line or line.startswith("warning: ")
+
+
+def _scratch_error(reason: str) -> CompileError:
+    """protoc could not write its output, which goes to a temporary directory first."""
+    return CompileError(
+        f"protoc cannot write its output in the temporary directory {tempfile.gettempdir()}: "
+        f"{reason}; free space there, or set TMPDIR to another directory"
+    )
 
 
 def _real_path(line: str, sources: Mapping[str, Path]) -> str:
