@@ -8,6 +8,7 @@ templates and the API snapshot need every file at once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import shutil
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from protobuild import parallel
-from protobuild.errors import CompileError, ConfigError
+from protobuild.errors import CompileError, ConfigError, WriteError
 from tests.conftest import MINIMAL_CONFIG, Run, tree_bytes
 
 PACKAGES = 8
@@ -128,7 +129,7 @@ def test_an_error_in_a_later_chunk_names_the_file_and_keeps_the_tree(
 
 
 def _pid(items: list[int]) -> list[tuple[int, int]]:
-    time.sleep(0.2)  # long enough that idle workers take the queued chunks
+    time.sleep(0.2)  # long enough that each process takes one chunk
     return [(item, os.getpid()) for item in items]
 
 
@@ -140,8 +141,9 @@ def test_map_chunks_keeps_order_and_uses_other_processes(
     results = [pair for chunk in parallel.map_chunks(_pid, items) for pair in chunk]
     assert [item for item, _ in results] == items
     pids = {pid for _, pid in results}
-    assert len(pids) > 1  # workers did the chunks
-    assert os.getpid() not in pids
+    assert os.getpid() in pids  # this process takes chunks too, instead of waiting idle
+    assert len(pids) > 1  # and workers took the others
+    assert multiprocessing.active_children() == []
 
 
 def test_workers_inherit_the_function_instead_of_unpickling_it(
@@ -153,24 +155,87 @@ def test_workers_inherit_the_function_instead_of_unpickling_it(
     monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
     parent = os.getpid()
     offset = 1000
+
+    def shifted(chunk: list[int]) -> list[tuple[int, int]]:
+        time.sleep(0.2)  # this process must not take both chunks before the worker starts
+        return [(i + offset, os.getpid()) for i in chunk]
+
     items = list(range(parallel.MIN_ITEMS_TO_SPLIT * 2))
-    chunks = parallel.map_chunks(lambda chunk: [(i + offset, os.getpid()) for i in chunk], items)
-    results = [pair for chunk in chunks for pair in chunk]
+    results = [pair for chunk in parallel.map_chunks(shifted, items) for pair in chunk]
     assert [value for value, _ in results] == [i + offset for i in items]
-    assert parent not in {pid for _, pid in results}
+    assert {pid for _, pid in results} - {parent}
 
 
-def _killed_in_first_chunk(chunk: list[int]) -> list[int]:
-    if chunk[0] == 0:
+def _fails_in_worker_or_later(parent: int, chunk: list[int]) -> list[int]:
+    """A chunk that fails: in a worker at once, in this process after the worker's chunk."""
+    if os.getpid() == parent:
+        time.sleep(0.5)
+    raise CompileError(f"chunk from {chunk[0]} failed")
+
+
+def test_the_first_chunks_error_is_reported_whichever_process_failed_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two failing chunks: the error reported is the first chunk's, not the quickest one's,
+    so that a run says the same thing every time."""
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
+    items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
+    fails = functools.partial(_fails_in_worker_or_later, os.getpid())
+    with pytest.raises(CompileError, match="chunk from 0 failed"):
+        parallel.map_chunks(fails, items)
+    assert multiprocessing.active_children() == []
+
+
+def _bug_in_worker(parent: int, chunk: list[int]) -> list[int]:
+    if os.getpid() != parent:
+        raise ValueError("a bug")
+    time.sleep(0.5)  # the worker takes the other chunk meanwhile
+    return chunk
+
+
+def test_an_unexpected_error_in_a_worker_keeps_its_traceback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A bug's traceback is what its report needs; the worker's is the error's cause."""
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
+    items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
+    with pytest.raises(ValueError, match="a bug") as raised:
+        parallel.map_chunks(functools.partial(_bug_in_worker, os.getpid()), items)
+    assert "in _bug_in_worker" in str(raised.value.__cause__)
+
+
+def _results_lost_in_worker(parent: int, chunk: list[int]) -> list[int]:
+    """In a worker, the directory its result goes to disappears (as on a full disk, the
+    write fails); this process meanwhile takes its own chunk."""
+    if os.getpid() != parent and parallel._inherited is not None:
+        shutil.rmtree(parallel._inherited.results)
+    time.sleep(0.5)
+    return chunk
+
+
+def test_a_result_a_worker_cannot_pass_on_is_an_error_with_the_ways_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
+    items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
+    lost = functools.partial(_results_lost_in_worker, os.getpid())
+    with pytest.raises(WriteError, match=r"through the temporary directory .*PROTOBUILD_WORKERS=1"):
+        parallel.map_chunks(lost, items)
+
+
+def _killed_in_worker(parent: int, chunk: list[int]) -> list[int]:
+    if os.getpid() != parent:
         os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.5)  # the worker takes the other chunk meanwhile
     return chunk
 
 
 def test_a_worker_killed_is_an_error_with_the_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
     items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
+    killed = functools.partial(_killed_in_worker, os.getpid())
     with pytest.raises(CompileError, match="PROTOBUILD_WORKERS=1"):
-        parallel.map_chunks(_killed_in_first_chunk, items)
+        parallel.map_chunks(killed, items)
 
 
 def _sleep_in_workers(chunk: list[int]) -> list[int]:
@@ -216,7 +281,7 @@ def test_an_empty_worker_count_means_the_default(monkeypatch: pytest.MonkeyPatch
 SLEEPING_RUN = """\
 import os, time
 from protobuild import parallel
-os.environ["PROTOBUILD_WORKERS"] = "2"
+os.environ["PROTOBUILD_WORKERS"] = "3"  # this process and two workers
 def sleep(chunk):
     time.sleep(120)
     return chunk

@@ -10,6 +10,7 @@ rewritten later, by the layout stage.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import io
 import os
@@ -262,10 +263,12 @@ def _read_back(sink: IO[bytes]) -> str:
 
 def _protoc_error(
     errors: str, files: Sequence[ProtoFile], scratch: Path | None = None
-) -> CompileError:
+) -> CompileError | OSError:
     """protoc's first errors, with import paths replaced by the files users edit. Warnings
     (an unused import) are left out when there are errors: a tree with hundreds of them
     otherwise hid the one line that said what failed."""
+    if _out_of_descriptors(errors):
+        return OSError(errno.EMFILE, os.strerror(errno.EMFILE))
     sources = {proto.import_path: proto.source for proto in files}
     lines = [line for line in errors.splitlines() if line.strip()]
     if not lines:
@@ -282,6 +285,26 @@ def _protoc_error(
         return CompileError(f"protoc: {lines[0]}{tail}")
     location = Location(first[1], int(first[2]), int(first[3]))
     return CompileError(first[4] + tail, location)
+
+
+# Fewer free file descriptors than this when protoc could not open a file: the likely cause.
+_FEW_DESCRIPTORS = 16
+
+
+def _out_of_descriptors(errors: str) -> bool:
+    """Whether protoc failed to open files for want of descriptors: it reports such a file
+    as missing ("No such file or directory"), which sent users looking for a file that is
+    there. Judged by the descriptors left free (Linux names them in /proc/self/fd)."""
+    if "No such file or directory" not in errors and "Too many open files" not in errors:
+        return False
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        used = len(os.listdir("/proc/self/fd"))
+    except (ImportError, OSError):
+        return False
+    return limit != resource.RLIM_INFINITY and limit - used < _FEW_DESCRIPTORS
 
 
 def _is_warning(line: str) -> bool:

@@ -2,8 +2,9 @@
 
 Most of a large build is Python (mypy-protobuf, templates, renaming), which one interpreter runs
 on one core. Forked worker processes inherit everything already imported, so a fan-out costs a
-few milliseconds; each takes the next chunk when it finishes one. Small inputs, platforms
-without fork, and PROTOBUILD_WORKERS=1 run serially, in this process.
+few milliseconds. This process takes chunks as well: it would otherwise wait idle, and its
+own results need not cross from another process. Small inputs, platforms without fork, and
+PROTOBUILD_WORKERS=1 run serially, in this process.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from protobuild import chunks
+from protobuild.chunks import Work
 from protobuild.errors import CompileError, ConfigError, InternalError
 
 if TYPE_CHECKING:
@@ -28,9 +31,11 @@ R = TypeVar("R")
 # Below this many items, forking costs more than it saves; no chunk is smaller than MIN_CHUNK.
 MIN_ITEMS_TO_SPLIT = 64
 MIN_CHUNK = 16
-# Chunks per worker: workers that finish early take another chunk, so an uneven chunk or a
-# core busy with something else delays the end less; each chunk has a small fixed cost.
-CHUNKS_PER_WORKER = 2
+# Chunks per process. More would let a process that finishes early take another (a core busy
+# with something else would delay the end less), but each chunk's protoc run reads again the
+# protos its files import from other chunks, and a chunk's result crosses to the parent: on
+# 1,000 protos with two cores, two chunks each cost 5% more time than one.
+CHUNKS_PER_PROCESS = 1
 # The most PROTOBUILD_WORKERS may ask for. A larger value is refused, not lowered to this: it
 # is a typo (a digit too many) or a misunderstanding, and each worker is a forked copy of a
 # build's memory; 256 is more than any machine protobuild runs on has cores to use.
@@ -67,49 +72,51 @@ def workers() -> int:
 def chunked(items: Sequence[T], count: int) -> list[list[T]]:
     """`items` in `count` contiguous chunks of nearly equal size (no empty chunk)."""
     size, extra = divmod(len(items), count)
-    chunks, start = [], 0
+    pieces, start = [], 0
     for index in range(count):
         end = start + size + (1 if index < extra else 0)
         if end > start:
-            chunks.append(list(items[start:end]))
+            pieces.append(list(items[start:end]))
         start = end
-    return chunks
+    return pieces
 
 
 def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     """`function` applied to contiguous chunks of `items`, in parallel where it pays off.
 
-    Results come back in chunk order, so output is the same however many workers ran.
-    Workers inherit `function` and `items` when they are forked; only chunk bounds and
-    results cross between processes.
+    Results come back in chunk order, so output is the same however many processes ran.
+    This process takes chunks too, alongside the workers it forks: they inherit `function`
+    and `items` when forked, and only chunk numbers and results cross between processes.
     """
     count = workers()
     if count == 1 or len(items) < MIN_ITEMS_TO_SPLIT or not _can_fork():
         return [function(list(items))]
-    bounds = _bounds(len(items), min(count * CHUNKS_PER_WORKER, len(items) // MIN_CHUNK))
+    bounds = _bounds(len(items), min(count * CHUNKS_PER_PROCESS, len(items) // MIN_CHUNK))
     # Pickling the function (a partial holding the whole plan) for every chunk cost the
     # parent 10 ms and each worker 15 ms per chunk on 1,000 protos; forking copies it free.
     global _inherited
-    _inherited = (function, items)
-    try:
-        with _HeldInterrupts() as interrupts:
-            # No more workers than chunks: each is a fork of the whole build.
-            return _fan_out(bounds, min(count, len(bounds)), interrupts)
-    finally:
-        _inherited = None
+    with chunks.shared(function, items, bounds) as work:
+        _inherited = work
+        try:
+            with _HeldInterrupts() as interrupts:
+                # No more processes than chunks: each worker is a fork of the whole build.
+                return _fan_out(work, min(count, len(bounds)) - 1, interrupts)
+        finally:
+            _inherited = None
 
 
-def _fan_out(bounds: list[tuple[int, int]], count: int, interrupts: _HeldInterrupts) -> list[Any]:
+def _fan_out(work: Work, forks: int, interrupts: _HeldInterrupts) -> list[Any]:
     # Imported here: small runs (a partial rebuild, a cache hit) never pay for them.
     import multiprocessing
     from concurrent.futures.process import BrokenProcessPool
 
     others = set(multiprocessing.active_children())
     try:
-        with _pool(count) as pool:
-            futures = [pool.submit(_run_inherited, chunk) for chunk in bounds]
+        with _pool(forks) as pool:
+            futures = [pool.submit(_work_in_worker) for _ in range(forks)]
             try:
-                return interrupts.results(futures)
+                mine, failures = interrupts.run(lambda: _work_here(work))
+                failures.update(interrupts.run(lambda: _worker_failures(futures)))
             except BaseException:
                 # Leaving the block waits for every chunk already started or queued: seconds
                 # on a large tree. Workers are stopped instead (when Ctrl-C reached the whole
@@ -123,6 +130,32 @@ def _fan_out(bounds: list[tuple[int, int]], count: int, interrupts: _HeldInterru
             "a worker process ended abruptly (killed, out of memory, or protoc crashed); run "
             "with PROTOBUILD_WORKERS=1 to build in one process and see which"
         ) from exc
+    if failures:  # the first chunk's error, whichever process met it first
+        raise failures[min(failures)]
+    return [mine[i] if i in mine else work.load(i) for i in range(len(work.bounds))]
+
+
+def _work_here(work: Work) -> tuple[dict[int, Any], dict[int, BaseException]]:
+    """Take chunks in this process until none is left: (results, failures) by chunk."""
+    results: dict[int, Any] = {}
+    while (index := work.take()) is not None:
+        try:
+            results[index] = work.run(index)
+        except Exception as exc:  # reported once the workers are done (see _fan_out)
+            work.take_no_more()
+            return results, {index: exc}
+    return results, {}
+
+
+def _worker_failures(futures: Sequence[Future[None]]) -> dict[int, BaseException]:
+    """Wait for every worker; the errors of the chunks that failed in them, by chunk."""
+    failures: dict[int, BaseException] = {}
+    for future in futures:
+        try:
+            future.result()
+        except chunks.ChunkError as failed:
+            failures[failed.index] = failed.reraised()
+    return failures
 
 
 def _pool(count: int) -> ProcessPoolExecutor:
@@ -139,7 +172,7 @@ def _pool(count: int) -> ProcessPoolExecutor:
 
 class _HeldInterrupts:
     """SIGINT and SIGTERM in the parent during a fan-out: raised (by their own handlers, as
-    KeyboardInterrupt) only while it waits for results, held everywhere else.
+    KeyboardInterrupt) only while it takes chunks or waits for the workers, held elsewhere.
 
     Raised inside concurrent.futures' own set-up and shut-down (a fork hook, a thread half
     started, a finalizer half made), a Ctrl-C left the pool broken or half built, and the run
@@ -185,15 +218,15 @@ class _HeldInterrupts:
         self._delivered = True
         self._previous[signum](signum, frame)
 
-    def results(self, futures: Sequence[Future[Any]]) -> list[Any]:
-        """Each future's result in order; a signal held until now, or arriving while this
-        waits, is raised here."""
+    def run(self, work: Callable[[], R]) -> R:
+        """`work()`, outside concurrent.futures' own code (this process's chunks, or waiting
+        for the workers): a signal held until now, or arriving meanwhile, is raised here."""
         self._waiting = True
         try:
             if self.received is not None:
                 self._waiting = False
                 self._deliver(self.received, None)
-            return [future.result() for future in futures]
+            return work()
         finally:
             self._waiting = False
 
@@ -282,13 +315,13 @@ if hasattr(os, "register_at_fork"):
 
 
 def _on_terminate(signum: int, frame: object) -> None:
-    """In a chunk, unwind (its temporary files are removed on the way to `_run_inherited`);
-    before the first chunk, just end (the pool's loop would print a traceback).
+    """In its chunks, unwind (temporary files are removed on the way to `_work_in_worker`);
+    before them, just end (the pool's loop would print a traceback).
 
-    After a chunk, the pool may be writing its result to the parent: ending in the middle
-    would leave half a message in the pipe, and the parent would wait for the rest forever
-    (a Ctrl-C hung one run in twenty). The worker ends a moment later instead, by the default
-    action of SIGALRM, which also ends one blocked in that write.
+    After them, the pool may be writing the worker's reply (or an error's traceback) to the
+    parent: ending in the middle would leave half a message in the pipe, and the parent would
+    wait for the rest forever (a Ctrl-C hung one run in twenty). The worker ends a moment
+    later instead, by the default action of SIGALRM, which also ends one blocked in that write.
     """
     if _busy:
         raise KeyboardInterrupt
@@ -298,33 +331,35 @@ def _on_terminate(signum: int, frame: object) -> None:
     os._exit(130)
 
 
-# How long a worker asked to stop after a chunk lets the pool send that chunk's result.
+# How long a worker asked to stop after its chunks lets the pool send its reply.
 SEND_GRACE_SECONDS = 0.5
 
 
 def _stop(processes: set[BaseProcess]) -> None:
     """SIGTERM each worker: in a chunk it raises KeyboardInterrupt there, which removes the
-    chunk's temporary files on its way to `_run_inherited` (see _on_terminate)."""
+    chunk's temporary files on its way to `_work_in_worker` (see _on_terminate)."""
     for process in processes:
         process.terminate()
 
 
-# What forked workers run (see map_chunks): the function and the items it is mapped over.
-_inherited: tuple[Callable[[list[Any]], Any], Sequence[Any]] | None = None
-# In a worker: whether it is running a chunk, and whether it has finished one (whose result
-# may be on its way to the parent); see _on_terminate.
+# What forked workers run (see map_chunks).
+_inherited: Work | None = None
+# In a worker: whether it is running chunks, and whether it has finished them (the pool may be
+# sending its reply to the parent); see _on_terminate.
 _busy = False
 _finished_a_chunk = False
 
 
-def _run_inherited(bounds: tuple[int, int]) -> Any:
+def _work_in_worker() -> None:
+    """A worker's task: take chunks until none is left, leaving each result in a file."""
     global _busy, _finished_a_chunk
     if _inherited is None:
         raise InternalError("a worker started without the work it was forked for")
-    function, items = _inherited
+    work = _inherited
     _busy = True
     try:
-        return function(list(items[bounds[0] : bounds[1]]))
+        while (index := work.take()) is not None:
+            _run_in_worker(work, index)
     except KeyboardInterrupt:
         # Ctrl-C (sent to the whole process group) or the parent's SIGTERM: the worker would
         # otherwise report it and take the next chunk. Cleanup has run while unwinding.
@@ -332,6 +367,17 @@ def _run_inherited(bounds: tuple[int, int]) -> Any:
     finally:
         _finished_a_chunk = True  # first: a signal in between must not end it at once
         _busy = False
+
+
+def _run_in_worker(work: Work, index: int) -> None:
+    """One chunk in a worker, its result left in the result directory."""
+    try:
+        work.save(index, work.run(index))
+    except Exception as exc:
+        import traceback
+
+        work.take_no_more()
+        raise chunks.ChunkError(index, exc, traceback.format_exc()) from None
 
 
 def _bounds(total: int, count: int) -> list[tuple[int, int]]:
