@@ -248,3 +248,19 @@ def test_a_cache_directory_made_on_a_full_disk_has_no_empty_gitignore(tmp_path: 
     assert (done.returncode, done.stdout, done.stderr) == (0, "None\n", "")
     assert not (tmp_path / ".protobuild-cache/.gitignore").exists()
     assert not list((tmp_path / ".protobuild-cache").iterdir())  # no temporary file left
+
+
+def test_the_cache_records_each_written_file_as_it_is_on_disk(project: Project, run: Run) -> None:
+    """The stats are taken from the files as they are staged (a rename keeps size and mtime),
+    not by a stat of every output afterwards; they must be those a later stat sees."""
+    root = project({"Protobuild.toml": MINIMAL_CONFIG, "proto/acme/v1/thing.proto": THING_PROTO})
+    assert run("-q").code == 0
+    recorded = json.loads((root / STATE).read_text())["stats"]
+    output = root / "gen/pkg"
+    on_disk = {
+        path.relative_to(output).as_posix(): [path.stat().st_size, path.stat().st_mtime_ns]
+        for path in output.rglob("*")
+        if path.is_file()
+    }
+    assert len(recorded) >= 5
+    assert recorded == on_disk

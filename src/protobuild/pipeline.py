@@ -270,24 +270,27 @@ def generate(
 
 def _generate(cfg: Config, only: Sequence[Path]) -> Outcome:
     outcome = _build(cfg, only, use_cache=True)
+    written: Mapping[str, cache.Stat] = {}
     if outcome.changes:
         from protobuild import write
 
-        write.apply(outcome.built_tree(), outcome.changes)
-    return outcome._replace(record_error=_remember(outcome))
+        written = write.apply(outcome.built_tree(), outcome.changes)
+    return outcome._replace(record_error=_remember(outcome, written))
 
 
-def _remember(outcome: Outcome) -> str:
-    """Record a freshly written tree in the cache (after the write, so that stats are final)
-    and in the committed record; after a cache hit, bring the record up to date if need be.
-    Returns why the record could not be written ("" when it was)."""
+def _remember(outcome: Outcome, written: Mapping[str, cache.Stat]) -> str:
+    """Record a freshly written tree in the cache (after the write, so that stats are final;
+    `written` has those of the files just written) and in the committed record; after a
+    cache hit, bring the record up to date if need be. Returns why the record could not be
+    written ("" when it was)."""
     tree, config, keys = outcome.tree, outcome.config, outcome.keys
     if outcome.vouched is not None and config is not None and keys is not None:
         return _refresh_record(config, keys, outcome.vouched)
     if tree is not None and config is not None and keys is not None:
         digests, owners = _digests(outcome, tree), dict(tree.owners)
-        written, error = _store_record(config, keys, digests, owners)
-        cache.store(config, keys, digests, owners, (), written, outcome.kept_stats)
+        record_stat, error = _store_record(config, keys, digests, owners)
+        verified = {**outcome.kept_stats, **written}
+        cache.store(config, keys, digests, owners, (), record_stat, verified)
         return error
     return ""
 

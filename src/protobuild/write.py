@@ -23,18 +23,21 @@ from protobuild.tree import Changes, OutputTree, is_outside, on_disk, staged_nam
 THREADED_FROM = 200
 
 
-def apply(tree: OutputTree, changes: Changes) -> None:
+def apply(tree: OutputTree, changes: Changes) -> dict[str, list[int]]:
     """Write the added and changed files of `changes` from `tree`, then remove the stale ones.
+    Returns the size and mtime (ns) of each file written, by path: taken from the open file
+    as it is staged, they spare the cache a stat per file (a rename keeps both).
 
     Raises WriteError (with the path) when a file cannot be staged; nothing is replaced then.
     """
     wanted = tree.by_path()
     files = {p: wanted[p] for p in (*changes.added, *changes.changed)}
     with _staged(tree.root, files) as staged, _signals_deferred():
-        for temporary, destination in staged:
+        for temporary, destination, _ in staged:
             os.replace(temporary, destination)
         for path in changes.stale:
             _remove(tree.root, path)
+    return {path: stat for _, _, (path, stat) in staged}
 
 
 @contextlib.contextmanager
@@ -62,11 +65,18 @@ def _signals_deferred() -> Iterator[None]:
             signal.raise_signal(caught[0])
 
 
+# A file to stage: its staged name, its destination, its content, and (once written) its
+# path in the tree with [size, mtime_ns].
+_Job = tuple[str, str, bytes, tuple[str, list[int]]]
+
+
 @contextlib.contextmanager
-def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str]]]:
+def _staged(
+    root: Path, files: dict[str, bytes]
+) -> Iterator[list[tuple[str, str, tuple[str, list[int]]]]]:
     # Plain strings, not Paths: building Path objects cost more than the system calls for a
     # tree of thousands of files.
-    jobs: list[tuple[str, str, bytes]] = []  # (staged name, destination, content)
+    jobs: list[_Job] = []
     created: list[str] = []
     present: set[str] = set()  # directories known to exist: one check per directory
     fresh: set[str] = set()  # the directories this run made
@@ -84,11 +94,12 @@ def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[tuple[str, str
             if directory not in fresh:  # a directory made just now has nothing in the way
                 _reject_directory(destination)
             # A name of our own next to the destination: same file system, atomic rename.
-            jobs.append((os.path.join(directory, staged_name(name)), destination, content))
+            staged = os.path.join(directory, staged_name(name))
+            jobs.append((staged, destination, content, (path, [])))
         _stage_all(jobs)  # every name is listed first: Ctrl-C may come inside
-        yield [(temporary, destination) for temporary, destination, _ in jobs]
+        yield [(temporary, destination, stat) for temporary, destination, _, stat in jobs]
     except BaseException:
-        for temporary, _, _ in jobs:
+        for temporary, _, _, _ in jobs:
             with contextlib.suppress(OSError):  # some were never written, nor their directory
                 os.unlink(temporary)
         for directory in reversed(created):
@@ -108,7 +119,7 @@ def _reject_directory(destination: str) -> None:
         )
 
 
-def _stage_all(jobs: list[tuple[str, str, bytes]]) -> None:
+def _stage_all(jobs: list[_Job]) -> None:
     """Write every staged file; a large tree in two threads.
 
     Creating and writing files is system calls, which release the GIL: a second thread
@@ -142,14 +153,15 @@ def _stage_all(jobs: list[tuple[str, str, bytes]]) -> None:
         raise failures[0]
 
 
-def _stage_each(jobs: list[tuple[str, str, bytes]], stop: threading.Event | None) -> None:
-    for temporary, destination, content in jobs:
+def _stage_each(jobs: list[_Job], stop: threading.Event | None) -> None:
+    for temporary, destination, content, (_, stat) in jobs:
         if stop is not None and stop.is_set():
             return
-        _stage(temporary, destination, content)
+        stat += _stage(temporary, destination, content)  # fills the job's (empty) stat
 
 
-def _stage(temporary: str, destination: str, content: bytes) -> None:
+def _stage(temporary: str, destination: str, content: bytes) -> list[int]:
+    """Write `content` to `temporary`; returns the file's [size, mtime_ns]."""
     # The mode is 0o666 less the umask, as for any file the user writes.
     try:
         handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
@@ -157,6 +169,8 @@ def _stage(temporary: str, destination: str, content: bytes) -> None:
             view = memoryview(content)
             while view:
                 view = view[os.write(handle, view) :]
+            written = os.fstat(handle)
+            return [written.st_size, written.st_mtime_ns]
         finally:
             os.close(handle)
     except OSError as exc:
