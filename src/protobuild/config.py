@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from protobuild import globs
 from protobuild.errors import ConfigError, Location
-from protobuild.toml_reader import TableReader, close_matches, kind
+from protobuild.toml_reader import TableReader, did_you_mean, kind
 from protobuild.tomlpos import find_key
 
 if sys.version_info >= (3, 11):
@@ -442,11 +442,10 @@ class _Decoder(TableReader):
 
         for i, ignore in enumerate(ignores):
             if ignore.rule not in RULES:
-                near = close_matches(ignore.rule, list(RULES))
-                hint = f"; did you mean {near[0]!r}?" if near else ""
+                hint = did_you_mean(ignore.rule, list(RULES))
                 raise self.error(
-                    f"breaking.ignore[{i}].rule: unknown rule {ignore.rule!r}{hint} "
-                    "(docs/breaking.md lists them)",
+                    f"breaking.ignore[{i}].rule: unknown rule {ignore.rule!r}; {hint}"
+                    "docs/breaking.md lists them",
                     f"breaking.ignore[{i}].rule",
                 )
 

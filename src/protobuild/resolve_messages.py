@@ -20,11 +20,10 @@ def installed_near(name: str) -> str:
     """ "did you mean ...? " for an installed distribution whose name is close to `name`."""
     import importlib.metadata
 
-    from protobuild.toml_reader import close_matches
+    from protobuild.toml_reader import did_you_mean
 
     installed = sorted({dist.metadata["Name"] or "" for dist in importlib.metadata.distributions()})
-    near = close_matches(name, [n for n in installed if n])
-    return f"did you mean {near[0]!r}? " if near else ""
+    return did_you_mean(name, [n for n in installed if n])
 
 
 def shadowed(import_path: str, first: IncludeRoot, second: IncludeRoot) -> ResolveError:

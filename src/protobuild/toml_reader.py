@@ -26,8 +26,7 @@ class TableReader:
         for name in table:
             if name not in allowed:
                 full = f"{where}.{name}" if where else name
-                near = close_matches(name, allowed)
-                hint = f"did you mean {near[0]!r}? " if near else ""
+                hint = did_you_mean(name, allowed)
                 raise self.error(
                     f"unknown {what} {full!r}; {hint}allowed: {', '.join(allowed) or 'none'}",
                     full,
@@ -102,11 +101,13 @@ class TableReader:
         return ConfigError(message, Location(self.path, line, column))
 
 
-def close_matches(word: str, candidates: Sequence[str]) -> list[str]:
-    """The candidate nearest to a misspelled `word`, if any is near (for "did you mean")."""
+def did_you_mean(word: str, candidates: Sequence[str]) -> str:
+    """`did you mean 'x'? ` for the candidate nearest to a misspelled `word`, or "" when
+    none is near: the one way every message suggests a name."""
     import difflib  # only for an error message: a valid config never needs it
 
-    return difflib.get_close_matches(word, candidates, n=1)
+    near = difflib.get_close_matches(word, candidates, n=1)
+    return f"did you mean {near[0]!r}? " if near else ""
 
 
 def _normpath(path: Path) -> str:
