@@ -142,6 +142,23 @@ def test_an_include_directory_is_held_to_the_same(project: Project) -> None:
     assert done.stderr.startswith("vendor: the name '\\x80.proto' is not UTF-8")
 
 
+def test_a_template_directory_is_held_to_the_same(project: Project) -> None:
+    """Templates may include files of any name, so every file there counts, and is checked."""
+    config = MINIMAL_CONFIG + '[generators.services]\ntemplates = "tpl"\n'
+    root = project(
+        {
+            "Protobuild.toml": config,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "tpl/{stem}_x.py.j2": "# {{ file.proto }}\n",
+        }
+    )
+    not_utf8(root / "tpl/parts", b"\x80.txt")
+    done = cli(root, "-q")
+    assert done.returncode == 2
+    assert done.stderr.startswith("tpl/parts: the name '\\x80.txt' is not UTF-8"), done.stderr
+    assert not (root / "gen").exists()
+
+
 # -- 3. PROTOBUILD_WORKERS ---------------------------------------------------------------------
 
 

@@ -22,8 +22,13 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from protobuild import toolchain
 from protobuild.config import CONFIG_NAME, Config
-from protobuild.errors import Location, ResolveError
-from protobuild.tree import OTHER_TREE_MARKERS, as_lf, is_skipped_dir, is_users_marker
+from protobuild.tree import (
+    OTHER_TREE_MARKERS,
+    as_lf,
+    is_skipped_dir,
+    is_users_marker,
+    require_utf8,
+)
 
 if TYPE_CHECKING:
     from protobuild.inputs import Keys
@@ -109,38 +114,6 @@ def scan(root: str, suffixes: tuple[str, ...] = (), sources: bool = False) -> di
                 stat = item.stat()
                 found[prefix + name] = [stat.st_size, stat.st_mtime_ns]
     return found
-
-
-def require_utf8(directory: str, relative: str) -> None:
-    """ResolveError when the file at `relative` below `directory` has a name that is not
-    UTF-8: Python holds such a name with surrogate escapes, which import paths, module names,
-    digests and the cache's JSON cannot carry. Checked here, on the walks that first meet the
-    input files (scan, and inputs' walk of include directories), so that no later
-    stage sees one."""
-    if relative.isascii():  # nearly every name: no encoding needed to tell
-        return
-    parts = relative.split(os.sep)
-    for index, part in enumerate(parts):
-        if not _is_utf8(part):
-            folder = os.path.normpath(os.path.join(directory, *parts[:index]))
-            raise ResolveError(
-                f"the name '{_escaped(part)}' is not UTF-8, and protoc and Python need file "
-                "names that are; rename it",
-                Location(_escaped(folder)),
-            )
-
-
-def _is_utf8(name: str) -> bool:
-    try:
-        name.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _escaped(name: str) -> str:
-    """`name` as it is on disk, bytes that are not UTF-8 shown as \\xNN."""
-    return os.fsencode(name).decode(errors="backslashreplace")
 
 
 def root_protos(directory: str, prefix: str) -> dict[str, tuple[str, Stat]]:

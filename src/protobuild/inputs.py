@@ -14,13 +14,13 @@ import hashlib
 import importlib.util
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from protobuild import cache, toolchain
 from protobuild.config import Config
-from protobuild.tree import as_lf
+from protobuild.tree import as_lf, require_utf8, template_files
 
 if TYPE_CHECKING:
     import importlib.metadata
@@ -74,9 +74,10 @@ def _shared_inputs(config: Config) -> str:
         _add(digest, "distribution", f"{name} {toolchain.installed(name)}".encode())
         _add(digest, "distribution protos", _shipped_protos(name))
     _add_modules(digest, _own_code())
-    # Every file of a template directory: templates may include files of any name.
     for directory in _template_dirs(config):
-        _add_tree(digest, "templates", directory, suffixes=())
+        _add(digest, "templates:exists", str(directory.is_dir()).encode())
+        for name, content in template_files(directory):
+            _add(digest, f"templates:{name}", content)
     return digest.hexdigest()
 
 
@@ -146,12 +147,8 @@ def _add(digest: hashlib._Hash, label: str, data: bytes) -> None:
     digest.update(data)
 
 
-def _add_tree(
-    digest: hashlib._Hash, label: str, root: Path, suffixes: Iterable[str] = (".proto",)
-) -> None:
-    """Every file below `root` with one of `suffixes` (any file if none), in a fixed order,
-    path and bytes; bytecode caches are skipped."""
-    wanted = tuple(suffixes)
+def _add_tree(digest: hashlib._Hash, label: str, root: Path) -> None:
+    """Every .proto below `root`, in a fixed order, path and bytes."""
     base = str(root)
     _add(digest, f"{label}:exists", str(root.is_dir()).encode())
     for directory, _, names in sorted(os.walk(base)):
@@ -159,8 +156,8 @@ def _add_tree(
         if "__pycache__" in relative.split(os.sep):
             continue
         for name in sorted(names):
-            if not wanted or name.endswith(wanted):
-                cache.require_utf8(base, os.path.join(relative, name))
+            if name.endswith(".proto"):
+                require_utf8(base, os.path.join(relative, name))
                 with open(os.path.join(directory, name), "rb") as handle:
                     _add(digest, f"{label}:{relative}/{name}", handle.read())
 

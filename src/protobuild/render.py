@@ -35,7 +35,7 @@ from google.protobuf import descriptor_pb2
 from protobuild import model
 from protobuild.errors import Location, TemplateError
 from protobuild.toolchain import stock_template_dir
-from protobuild.tree import as_lf, is_skipped_dir
+from protobuild.tree import is_skipped_dir, template_files
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SCOPES = {"stem": "file", "package": "package"}
@@ -60,12 +60,9 @@ def template_digest(template_dir: Path | None = None) -> str:
     """
     directory = template_dir if template_dir is not None else stock_template_dir()
     digest = hashlib.sha256()
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        name = path.relative_to(directory).as_posix()
-        if "__pycache__" not in name.split("/"):
-            content = as_lf(path.read_bytes())
-            digest.update(f"{name}\0{len(content)}\0".encode())
-            digest.update(content)
+    for name, content in template_files(directory):
+        digest.update(f"{name}\0{len(content)}\0".encode())
+        digest.update(content)
     return digest.hexdigest()[:16]
 
 

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from protobuild import toolchain
 from protobuild.config import CONFIG_NAME
-from protobuild.errors import Location, WriteError, shown
+from protobuild.errors import Location, ResolveError, WriteError, shown
 
 
 class OutputFile(NamedTuple):
@@ -274,3 +274,48 @@ def _read(path: str) -> bytes | None:
             return handle.read()
     except OSError:
         return None
+
+
+def require_utf8(directory: str, relative: str) -> None:
+    """ResolveError when the file at `relative` below `directory` has a name that is not
+    UTF-8: Python holds such a name with surrogate escapes, which import paths, module names,
+    digests and the cache's JSON cannot carry. Checked on the walks that first meet the
+    input files (cache.scan, inputs' walk of include directories, template_files), so that
+    no later stage sees one."""
+    if relative.isascii():  # nearly every name: no encoding needed to tell
+        return
+    parts = relative.split(os.sep)
+    for index, part in enumerate(parts):
+        if not _is_utf8(part):
+            folder = os.path.normpath(os.path.join(directory, *parts[:index]))
+            raise ResolveError(
+                f"the name '{_escaped(part)}' is not UTF-8, and protoc and Python need file "
+                "names that are; rename it",
+                Location(_escaped(folder)),
+            )
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _escaped(name: str) -> str:
+    """`name` as it is on disk, bytes that are not UTF-8 shown as \\xNN."""
+    return os.fsencode(name).decode(errors="backslashreplace")
+
+
+def template_files(directory: Path) -> list[tuple[str, bytes]]:
+    """Every file of a template directory but bytecode caches, sorted (as paths): its posix
+    path inside the directory, and its bytes with LF line ends (a CRLF checkout renders
+    alike). Templates may include files of any name, so all of them count."""
+    found = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        name = path.relative_to(directory).as_posix()
+        if "__pycache__" not in name.split("/"):
+            require_utf8(str(directory), str(path.relative_to(directory)))
+            found.append((name, as_lf(path.read_bytes())))
+    return found
