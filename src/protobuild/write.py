@@ -13,14 +13,17 @@ import contextlib
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from protobuild.errors import Location, WriteError
 from protobuild.tree import Changes, OutputTree, is_outside, on_disk, staged_name
 
-# From this many files, a second thread stages half of them (below, starting it costs more).
+# From this many files, a second thread stages and renames half of them (below, starting it
+# costs more).
 THREADED_FROM = 200
+T = TypeVar("T")
 
 
 def apply(tree: OutputTree, changes: Changes) -> dict[str, list[int]]:
@@ -33,8 +36,7 @@ def apply(tree: OutputTree, changes: Changes) -> dict[str, list[int]]:
     wanted = tree.by_path()
     files = {p: wanted[p] for p in (*changes.added, *changes.changed)}
     with _staged(tree.root, files) as staged, _signals_deferred():
-        for temporary, destination, _ in staged:
-            os.replace(temporary, destination)
+        _in_two_threads(staged, _rename_each)
         for path in changes.stale:
             _remove(tree.root, path)
     return {path: stat for _, _, (path, stat) in staged}
@@ -120,30 +122,35 @@ def _reject_directory(destination: str) -> None:
 
 
 def _stage_all(jobs: list[_Job]) -> None:
-    """Write every staged file; a large tree in two threads.
+    """Write every staged file (a large tree in two threads)."""
+    _in_two_threads(jobs, _stage_each)
 
-    Creating and writing files is system calls, which release the GIL: a second thread
-    stages half of a large tree at the same time (most of the serial end of a full build).
-    The halves are contiguous, so the threads mostly work in different directories.
+
+def _in_two_threads(items: Sequence[T], each: Callable[[Sequence[T], _Stop], None]) -> None:
+    """`each` over `items`; from THREADED_FROM items on, in two threads, half each.
+
+    Creating, writing and renaming files is system calls, which release the GIL: a second
+    thread does half of a large tree's at the same time (most of the serial end of a full
+    build). The halves are contiguous, so the threads mostly work in different directories.
     """
-    if len(jobs) < THREADED_FROM:
-        _stage_each(jobs, None)
+    if len(items) < THREADED_FROM:
+        each(items, None)
         return
-    middle = len(jobs) // 2
+    middle = len(items) // 2
     stop = threading.Event()
     failures: list[BaseException] = []
 
     def second_half() -> None:
         try:
-            _stage_each(jobs[middle:], stop)
+            each(items[middle:], stop)
         except BaseException as exc:  # handed to the main thread, which raises it
             stop.set()
             failures.append(exc)
 
-    helper = threading.Thread(target=second_half, name="protobuild-stage", daemon=True)
+    helper = threading.Thread(target=second_half, name="protobuild-write", daemon=True)
     helper.start()
     try:
-        _stage_each(jobs[:middle], stop)
+        each(items[:middle], stop)
         helper.join()
     except BaseException:  # Ctrl-C reaches this thread, whichever was writing
         stop.set()
@@ -153,11 +160,22 @@ def _stage_all(jobs: list[_Job]) -> None:
         raise failures[0]
 
 
-def _stage_each(jobs: list[_Job], stop: threading.Event | None) -> None:
+# Set when the other thread failed: stop early (None when there is no other thread).
+_Stop = threading.Event | None
+
+
+def _stage_each(jobs: Sequence[_Job], stop: _Stop) -> None:
     for temporary, destination, content, (_, stat) in jobs:
         if stop is not None and stop.is_set():
             return
         stat += _stage(temporary, destination, content)  # fills the job's (empty) stat
+
+
+def _rename_each(staged: Sequence[tuple[str, str, object]], stop: _Stop) -> None:
+    for temporary, destination, _ in staged:
+        if stop is not None and stop.is_set():
+            return
+        os.replace(temporary, destination)
 
 
 def _stage(temporary: str, destination: str, content: bytes) -> list[int]:
