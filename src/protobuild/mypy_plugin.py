@@ -169,19 +169,12 @@ def _writer_class() -> type[mypy_protobuf.PkgWriter]:
             super().__init__(_NO_SOURCE_INFO, descriptors, **flags)
             self.fd = fd
             self.source_code_info_by_scl = comments
-            self._imported: dict[tuple[str, str], str] = {}
             self._imported_messages: dict[str, str] = {}
 
-        # The writer asks for the same names over and over (each field's type, `builtins.int`
-        # for every int): a fifth of the stubs' time. The answer for a name never changes
-        # within one file, and asking again only records the same import again.
-        def _import(self, path: str, name: str) -> str:
-            key = (path, name)
-            handle = self._imported.get(key)
-            if handle is None:
-                handle = self._imported[key] = super()._import(path, name)
-            return handle
-
+        # The writer asks for each field's message type anew (the import path of its file,
+        # the prefix stripped, keywords escaped): the answer never changes within one file,
+        # and asking again only records the same import again. (Memoising `_import` as well
+        # saved nothing: its Python-level override costs what it saves.)
         def _import_message(self, name: str) -> str:
             handle = self._imported_messages.get(name)
             if handle is None:
