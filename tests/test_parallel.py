@@ -186,11 +186,23 @@ def test_the_first_chunks_error_is_reported_whichever_process_failed_first(
     assert multiprocessing.active_children() == []
 
 
-def _bug_in_worker(parent: int, chunk: list[int]) -> list[int]:
+def _worker_does(parent: int, action: Callable[[], object], chunk: list[int]) -> list[int]:
+    """A chunk that runs `action` in a worker; in this process it takes a while, so that the
+    worker is sure to have taken the other chunk meanwhile."""
     if os.getpid() != parent:
-        raise ValueError("a bug")
-    time.sleep(0.5)  # the worker takes the other chunk meanwhile
+        action()
+    time.sleep(0.5)
     return chunk
+
+
+def _map_with_a_worker_that(action: Callable[[], object]) -> list[list[int]]:
+    """map_chunks over two chunks, one in this process, one in a worker doing `action`."""
+    items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
+    return parallel.map_chunks(functools.partial(_worker_does, os.getpid(), action), items)
+
+
+def _bug() -> None:
+    raise ValueError("a bug")
 
 
 def test_an_unexpected_error_in_a_worker_keeps_its_traceback(
@@ -198,44 +210,34 @@ def test_an_unexpected_error_in_a_worker_keeps_its_traceback(
 ) -> None:
     """A bug's traceback is what its report needs; the worker's is the error's cause."""
     monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
-    items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
     with pytest.raises(ValueError, match="a bug") as raised:
-        parallel.map_chunks(functools.partial(_bug_in_worker, os.getpid()), items)
-    assert "in _bug_in_worker" in str(raised.value.__cause__)
+        _map_with_a_worker_that(_bug)
+    assert "in _bug" in str(raised.value.__cause__)
 
 
-def _results_lost_in_worker(parent: int, chunk: list[int]) -> list[int]:
-    """In a worker, the directory its result goes to disappears (as on a full disk, the
-    write fails); this process meanwhile takes its own chunk."""
-    if os.getpid() != parent and parallel._inherited is not None:
+def _lose_the_results() -> None:
+    """The directory a worker's result goes to disappears (as on a full disk, the write
+    fails)."""
+    if parallel._inherited is not None:
         shutil.rmtree(parallel._inherited.results)
-    time.sleep(0.5)
-    return chunk
 
 
 def test_a_result_a_worker_cannot_pass_on_is_an_error_with_the_ways_out(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
-    items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
-    lost = functools.partial(_results_lost_in_worker, os.getpid())
     with pytest.raises(WriteError, match=r"through the temporary directory .*PROTOBUILD_WORKERS=1"):
-        parallel.map_chunks(lost, items)
+        _map_with_a_worker_that(_lose_the_results)
 
 
-def _killed_in_worker(parent: int, chunk: list[int]) -> list[int]:
-    if os.getpid() != parent:
-        os.kill(os.getpid(), signal.SIGKILL)
-    time.sleep(0.5)  # the worker takes the other chunk meanwhile
-    return chunk
+def _be_killed() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def test_a_worker_killed_is_an_error_with_the_way_out(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
-    items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
-    killed = functools.partial(_killed_in_worker, os.getpid())
     with pytest.raises(CompileError, match="PROTOBUILD_WORKERS=1"):
-        parallel.map_chunks(killed, items)
+        _map_with_a_worker_that(_be_killed)
 
 
 def _sleep_in_workers(chunk: list[int]) -> list[int]:
