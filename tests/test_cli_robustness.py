@@ -292,3 +292,24 @@ def test_an_interrupt_while_workers_start_ends_the_run_in_one_line(
     )
     assert (done.returncode, done.stderr) == (130, INTERRUPTED)
     assert not (tmp_path / "gen").exists()
+
+
+# protoc, with few descriptors free, on a file that really is missing.
+MISSING_WITH_FEW_FILES = """\
+import resource
+from protobuild.compile import _protoc_failure, run_protoc
+resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
+code, errors = run_protoc(["protoc", "-I.", "--descriptor_set_out=set.bin", "absent.proto"])
+failure = _protoc_failure(errors, [])
+print(code, type(failure).__name__, failure)
+"""
+
+
+def test_a_missing_file_is_not_taken_for_too_few_descriptors(tmp_path: Path) -> None:
+    """protoc says "No such file or directory" both for a file it could not open for want of
+    a descriptor and for one that is not there: only the first is the open-files limit."""
+    done = subprocess.run(
+        [sys.executable, "-c", MISSING_WITH_FEW_FILES], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.stdout.startswith("1 CompileError protoc: "), done.stdout + done.stderr
+    assert "absent.proto" in done.stdout

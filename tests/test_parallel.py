@@ -15,14 +15,17 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
 
-from protobuild import parallel
-from protobuild.errors import CompileError, ConfigError, WriteError
+from protobuild import chunks, parallel
+from protobuild.errors import CompileError, ConfigError, InternalError, WriteError
 from tests.conftest import MINIMAL_CONFIG, Run, tree_bytes
 
 PACKAGES = 8
@@ -128,8 +131,15 @@ def test_an_error_in_a_later_chunk_names_the_file_and_keeps_the_tree(
     assert tree_bytes(built / "gen") == before
 
 
-def _pid(items: list[int]) -> list[tuple[int, int]]:
-    time.sleep(0.2)  # long enough that each process takes one chunk
+def _all_in_chunks(processes: int) -> Barrier:
+    """What each chunk function waits at until every process of the fan-out is in one: the
+    test then knows who ran what, however late the workers started (forked, they inherit
+    it)."""
+    return multiprocessing.get_context("fork").Barrier(processes, timeout=60)
+
+
+def _pid(barrier: Barrier, items: list[int]) -> list[tuple[int, int]]:
+    barrier.wait()
     return [(item, os.getpid()) for item in items]
 
 
@@ -138,11 +148,12 @@ def test_map_chunks_keeps_order_and_uses_other_processes(
 ) -> None:
     monkeypatch.setenv("PROTOBUILD_WORKERS", "3")
     items = list(range(parallel.MIN_ITEMS_TO_SPLIT * 2))
-    results = [pair for chunk in parallel.map_chunks(_pid, items) for pair in chunk]
+    pid = functools.partial(_pid, _all_in_chunks(3))
+    results = [pair for chunk in parallel.map_chunks(pid, items) for pair in chunk]
     assert [item for item, _ in results] == items
     pids = {pid for _, pid in results}
     assert os.getpid() in pids  # this process takes chunks too, instead of waiting idle
-    assert len(pids) > 1  # and workers took the others
+    assert len(pids) == 3  # and each worker took one
     assert multiprocessing.active_children() == []
 
 
@@ -155,9 +166,10 @@ def test_workers_inherit_the_function_instead_of_unpickling_it(
     monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
     parent = os.getpid()
     offset = 1000
+    barrier = _all_in_chunks(2)
 
     def shifted(chunk: list[int]) -> list[tuple[int, int]]:
-        time.sleep(0.2)  # this process must not take both chunks before the worker starts
+        barrier.wait()
         return [(i + offset, os.getpid()) for i in chunk]
 
     items = list(range(parallel.MIN_ITEMS_TO_SPLIT * 2))
@@ -166,10 +178,11 @@ def test_workers_inherit_the_function_instead_of_unpickling_it(
     assert {pid for _, pid in results} - {parent}
 
 
-def _fails_in_worker_or_later(parent: int, chunk: list[int]) -> list[int]:
-    """A chunk that fails: in a worker at once, in this process after the worker's chunk."""
+def _fails_in_worker_first(parent: int, barrier: Barrier, chunk: list[int]) -> list[int]:
+    """A chunk that fails: in a worker at once, in this process a moment later."""
+    barrier.wait()
     if os.getpid() == parent:
-        time.sleep(0.5)
+        time.sleep(0.3)
     raise CompileError(f"chunk from {chunk[0]} failed")
 
 
@@ -180,25 +193,27 @@ def test_the_first_chunks_error_is_reported_whichever_process_failed_first(
     so that a run says the same thing every time."""
     monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
     items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
-    fails = functools.partial(_fails_in_worker_or_later, os.getpid())
+    fails = functools.partial(_fails_in_worker_first, os.getpid(), _all_in_chunks(2))
     with pytest.raises(CompileError, match="chunk from 0 failed"):
         parallel.map_chunks(fails, items)
     assert multiprocessing.active_children() == []
 
 
-def _worker_does(parent: int, action: Callable[[], object], chunk: list[int]) -> list[int]:
-    """A chunk that runs `action` in a worker; in this process it takes a while, so that the
-    worker is sure to have taken the other chunk meanwhile."""
+def _worker_does(
+    parent: int, barrier: Barrier, action: Callable[[], object], chunk: list[int]
+) -> list[int]:
+    """A chunk that runs `action` in the worker, once both processes are in a chunk."""
+    barrier.wait()
     if os.getpid() != parent:
         action()
-    time.sleep(0.5)
     return chunk
 
 
 def _map_with_a_worker_that(action: Callable[[], object]) -> list[list[int]]:
     """map_chunks over two chunks, one in this process, one in a worker doing `action`."""
     items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
-    return parallel.map_chunks(functools.partial(_worker_does, os.getpid(), action), items)
+    does = functools.partial(_worker_does, os.getpid(), _all_in_chunks(2), action)
+    return parallel.map_chunks(does, items)
 
 
 def _bug() -> None:
@@ -228,6 +243,46 @@ def test_a_result_a_worker_cannot_pass_on_is_an_error_with_the_ways_out(
     monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
     with pytest.raises(WriteError, match=r"through the temporary directory .*PROTOBUILD_WORKERS=1"):
         _map_with_a_worker_that(_lose_the_results)
+
+
+class _UnpicklableError(Exception):
+    def __init__(self) -> None:
+        super().__init__("cannot cross")
+        self.lock = threading.Lock()
+
+
+def _raise_unpicklable() -> None:
+    raise _UnpicklableError
+
+
+def test_an_error_that_cannot_cross_to_this_process_is_named_not_taken_for_a_kill(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An error pickle refuses broke the pool, reported as a worker killed or out of memory."""
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
+    with pytest.raises(InternalError, match="_UnpicklableError: cannot cross"):
+        _map_with_a_worker_that(_raise_unpicklable)
+
+
+def _leave_temporary_files(fail: bool, chunk: list[int]) -> list[int]:
+    """A chunk that leaves temporary files behind, as one interrupted while cleaning up."""
+    tempfile.mkdtemp(prefix="protobuild-")
+    tempfile.mkstemp()
+    if fail:
+        raise CompileError("failed")
+    return chunk
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["done", "failed"])
+def test_a_fan_out_leaves_no_temporary_file_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail: bool
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
+    items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
+    with contextlib.suppress(CompileError):
+        parallel.map_chunks(functools.partial(_leave_temporary_files, fail), items)
+    assert list(tmp_path.iterdir()) == []
 
 
 def _be_killed() -> None:
@@ -282,7 +337,7 @@ def test_an_empty_worker_count_means_the_default(monkeypatch: pytest.MonkeyPatch
 # A run whose workers sleep in their chunks; killed with SIGKILL by the test.
 SLEEPING_RUN = """\
 import os, time
-from protobuild import parallel
+from protobuild import chunks, parallel
 os.environ["PROTOBUILD_WORKERS"] = "3"  # this process and two workers
 def sleep(chunk):
     time.sleep(120)
@@ -330,8 +385,9 @@ def test_workers_end_when_their_run_is_killed_outright() -> None:
 
 
 def _worker_sending(payload: bytes, writer: int) -> None:
-    """In a forked child: a worker that finished a chunk, writing its result to the parent."""
-    parallel._finished_a_chunk = True
+    """In a forked child: a worker that finished its chunks, writing its reply to the parent
+    (an error's traceback can be long)."""
+    parallel._replying = True
     try:
         with os.fdopen(writer, "wb") as pipe:
             pipe.write(payload)
@@ -339,11 +395,12 @@ def _worker_sending(payload: bytes, writer: int) -> None:
         os._exit(0)
 
 
-def test_a_worker_stopped_while_sending_a_result_sends_all_of_it(
+def test_a_worker_stopped_while_sending_its_reply_sends_all_of_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Half a result in the pool's pipe would leave the parent waiting for the rest forever.
-    monkeypatch.setattr(parallel, "_inherited", (len, []))  # what a fan-out's child inherits
+    # Half a reply in the pool's pipe would leave the parent waiting for the rest forever.
+    fan_out = chunks.Work(len, [], [], -1, "/nonexistent")
+    monkeypatch.setattr(parallel, "_inherited", fan_out)  # what a fan-out's child inherits
     payload = os.urandom(8 << 20)  # far more than a pipe holds: the write blocks
     reader, writer = os.pipe()
     child = os.fork()

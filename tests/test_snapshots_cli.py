@@ -151,7 +151,10 @@ def test_unknown_rule_and_missing_against_file(api: Path, run: Run) -> None:
     (api / "Protobuild.toml").write_text(MINIMAL_CONFIG + SNAPSHOT + ignore)
     result = run("breaking", "--against", "api/next.pb.txt")
     assert result.code == 2
-    assert "unknown rule 'FIELD_SAME_JSN_NAME'; did you mean 'FIELD_SAME_JSON_NAME'?" in result.err
+    assert result.err.endswith(
+        "unknown rule 'FIELD_SAME_JSN_NAME'; did you mean 'FIELD_SAME_JSON_NAME'? "
+        "docs/breaking.md lists them\n"
+    ), result.err
     (api / "Protobuild.toml").write_text(MINIMAL_CONFIG + SNAPSHOT)
     missing = run("breaking", "--against", "api/0.9.pb.txt")
     assert missing.code == 2

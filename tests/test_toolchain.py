@@ -39,5 +39,30 @@ def test_an_entry_with_two_copies_or_an_egg_is_left_to_importlib_metadata(
     assert toolchain._named_by_dist_info("protobuf") == "0.1"  # shadows the installed one
 
 
+@pytest.mark.parametrize(
+    "directory",
+    ["mypy_protobuf.egg-info", "Mypy.Protobuf-6.0.dev0.egg-info", "mypy.protobuf-6.0.dist-info"],
+)
+def test_names_compare_as_importlib_metadata_compares_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, directory: str
+) -> None:
+    """A source checkout's `setup.py develop` leaves `NAME.egg-info` (no version in its name)
+    ahead on sys.path; another tool may keep dots in the name. Each is the distribution
+    importlib.metadata finds first, so the installed copy further on must not answer."""
+    (tmp_path / directory).mkdir()
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = toolchain._named_by_dist_info("mypy-protobuf")
+    assert found == ("6.0" if directory.endswith(".dist-info") else None)
+
+
+def test_a_zip_archive_on_the_path_is_left_to_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "bundle.zip"
+    archive.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    monkeypatch.syspath_prepend(str(archive))
+    assert toolchain._named_by_dist_info("protobuf") is None
+
+
 def test_a_distribution_that_is_not_installed_is_missing() -> None:
     assert toolchain._look_up("no-such-distribution-anywhere") == "missing"

@@ -1,41 +1,53 @@
 """The work of a fan-out, as every process taking part in it shares it (see parallel.py): the
-chunks, a queue of their numbers that each process takes the next one from, and the files
-through which workers hand their results back.
+chunks, a queue of their numbers that each process takes the next one from, and a temporary
+directory through which workers hand their results back.
 
 Workers are forked, so they inherit all of it; only chunk numbers and results cross between
-processes.
+processes. Every temporary file of the fan-out (protoc's output directories included) is
+made inside its directory, so that removing it afterwards leaves nothing behind, even when
+an interrupt stopped a process half way through cleaning up after itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import struct
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-from protobuild.errors import WriteError
+from protobuild.errors import InternalError, WriteError
 
 # A chunk's number in the queue: two bytes, far more chunks than any fan-out has.
 _CHUNK_NUMBER = struct.Struct(">H")
 
 
-class Work(NamedTuple):
+class Work:
     """`function` over the chunks of `items` that `bounds` delimit, as (start, end)."""
 
-    function: Callable[[list[Any]], Any]
-    items: Sequence[Any]
-    bounds: list[tuple[int, int]]
-    # The read end of a pipe holding each chunk's number: a process takes the next chunk by
-    # reading one, so whichever is free first takes it, and none is taken twice.
-    queue: int
-    # Where workers leave their results, one file per chunk. Sent through the process pool's
-    # pipe instead, half a large tree's code took 40-90 ms to pass, 64 KiB at a time.
-    results: str
+    def __init__(
+        self,
+        function: Callable[[list[Any]], Any],
+        items: Sequence[Any],
+        bounds: list[tuple[int, int]],
+        queue: int,
+        directory: str,
+    ) -> None:
+        self.function, self.items, self.bounds = function, items, bounds
+        # The read end of a pipe holding each chunk's number: a process takes the next chunk
+        # by reading one, so whichever is free first takes it, and none is taken twice.
+        self.queue = queue
+        # Where workers leave their results, one file per chunk. Sent through the process
+        # pool's pipe instead, half a large tree's code took 40-90 ms to pass, 64 KiB at a time.
+        self.results = directory
+        # The temporary directory of every process while it takes chunks (see scratch).
+        self.scratch = os.path.join(directory, "tmp")
 
     def run(self, index: int) -> Any:
         start, end = self.bounds[index]
-        return self.function(list(self.items[start:end]))
+        with _temporary_files_in(self.scratch):
+            return self.function(list(self.items[start:end]))
 
     def take(self) -> int | None:
         """The number of the next chunk nobody has taken (None: all are taken)."""
@@ -57,9 +69,7 @@ class Work(NamedTuple):
         except OSError as exc:
             raise WriteError(
                 f"a worker cannot pass its results through the temporary directory "
-                f"{os.path.dirname(self.results)}: {exc.strerror}; free space there, set "
-                "TMPDIR to a directory with room, or build in one process with "
-                "PROTOBUILD_WORKERS=1"
+                f"{os.path.dirname(self.results)}: {exc.strerror}; {_way_out(exc)}"
             ) from exc
 
     def load(self, index: int) -> Any:
@@ -70,22 +80,59 @@ class Work(NamedTuple):
             return pickle.load(handle)
 
 
+def _way_out(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free space there, set TMPDIR to a directory with room, or " + _ONE_PROCESS
+    return "set TMPDIR to a directory protobuild can write to, or " + _ONE_PROCESS
+
+
+_ONE_PROCESS = "build in one process with PROTOBUILD_WORKERS=1"
+
+
+@contextlib.contextmanager
+def _temporary_files_in(directory: str) -> Iterator[None]:
+    """tempfile's functions make their files and directories in `directory` meanwhile."""
+    import tempfile
+
+    global _outer_temporary_directory
+    previous, outer = tempfile.tempdir, _outer_temporary_directory
+    _outer_temporary_directory = tempfile.gettempdir()
+    tempfile.tempdir = directory
+    try:
+        yield
+    finally:
+        tempfile.tempdir, _outer_temporary_directory = previous, outer
+
+
+def temporary_directory() -> str:
+    """The temporary directory TMPDIR names, as messages should show it: also while chunks
+    make their temporary files in the fan-out's own directory below it."""
+    import tempfile
+
+    return _outer_temporary_directory or tempfile.gettempdir()
+
+
+_outer_temporary_directory: str | None = None
+
+
 @contextlib.contextmanager
 def shared(
     function: Callable[[list[Any]], Any], items: Sequence[Any], bounds: list[tuple[int, int]]
 ) -> Iterator[Work]:
-    """The work of a fan-out with its queue and its result directory (removed afterwards,
-    with whatever a stopped worker left in it)."""
+    """The work of a fan-out with its queue and its temporary directory (removed afterwards,
+    with whatever a stopped process left in it)."""
     import shutil
     import tempfile
 
     queue = _queue(len(bounds))
     try:
-        results = tempfile.mkdtemp(prefix="protobuild-")
+        directory = tempfile.mkdtemp(prefix="protobuild-")
         try:
-            yield Work(function, items, bounds, queue, results)
+            work = Work(function, items, bounds, queue, directory)
+            os.mkdir(work.scratch)
+            yield work
         finally:
-            shutil.rmtree(results, ignore_errors=True)
+            shutil.rmtree(directory, ignore_errors=True)
     finally:
         os.close(queue)
 
@@ -110,6 +157,7 @@ class ChunkError(Exception):
     traceback as text (tracebacks do not cross processes; the error itself is pickled)."""
 
     def __init__(self, index: int, error: BaseException, trace: str) -> None:
+        error = _picklable(error)
         super().__init__(index, error, trace)
         self.index, self.error, self.trace = index, error, trace
 
@@ -117,6 +165,18 @@ class ChunkError(Exception):
         """The error, with the worker's traceback as its cause (as concurrent.futures does)."""
         self.error.__cause__ = _WorkerTracebackError(self.trace)
         return self.error
+
+
+def _picklable(error: BaseException) -> BaseException:
+    """`error`, or an InternalError saying what it was when it cannot cross to the parent
+    (which would otherwise see a broken pool, reported as a worker killed)."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(error))
+    except Exception:
+        return InternalError(f"{type(error).__name__}: {error}")
+    return error
 
 
 class _WorkerTracebackError(Exception):

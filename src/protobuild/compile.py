@@ -31,6 +31,7 @@ from google.protobuf import descriptor_pb2
 from mypy_protobuf import extensions_pb2  # noqa: F401
 
 from protobuild import grpc_modules
+from protobuild.chunks import temporary_directory
 from protobuild.config import Generator
 from protobuild.errors import CompileError, Location, shown
 from protobuild.resolve import Plan, ProtoFile
@@ -119,7 +120,7 @@ def descriptor_set(plan: Plan) -> descriptor_pb2.FileDescriptorSet:
     with tempfile.TemporaryDirectory(prefix="protobuild-") as tmp:
         code, errors = run_protoc(protoc_argv(plan, plan.files, (), Path(tmp)))
         if code != 0:
-            raise _protoc_error(errors, plan.files, Path(tmp))
+            raise _protoc_failure(errors, plan.files, Path(tmp))
         return descriptor_pb2.FileDescriptorSet.FromString(
             (Path(tmp) / "descriptors.binpb").read_bytes()
         )
@@ -153,7 +154,7 @@ def _run_protoc(plan: Plan, builtins: Sequence[str], group: Sequence[ProtoFile])
         out = Path(tmp)
         code, errors = run_protoc(protoc_argv(plan, group, builtins, out))
         if code != 0:
-            raise _protoc_error(errors, plan.files, out)
+            raise _protoc_failure(errors, plan.files, out)
         serialized = (out / "descriptors.binpb").read_bytes()
         descriptors = descriptor_pb2.FileDescriptorSet.FromString(serialized)
         with_services = _files_with_services(descriptors)
@@ -261,15 +262,15 @@ def _read_back(sink: IO[bytes]) -> str:
     return sink.read().decode("utf-8", "replace")
 
 
-def _protoc_error(
+def _protoc_failure(
     errors: str, files: Sequence[ProtoFile], scratch: Path | None = None
 ) -> CompileError | OSError:
     """protoc's first errors, with import paths replaced by the files users edit. Warnings
     (an unused import) are left out when there are errors: a tree with hundreds of them
     otherwise hid the one line that said what failed."""
-    if _out_of_descriptors(errors):
-        return OSError(errno.EMFILE, os.strerror(errno.EMFILE))
     sources = {proto.import_path: proto.source for proto in files}
+    if _out_of_descriptors(errors, sources):
+        return OSError(errno.EMFILE, os.strerror(errno.EMFILE))
     lines = [line for line in errors.splitlines() if line.strip()]
     if not lines:
         return CompileError("protoc failed without a message")
@@ -291,11 +292,16 @@ def _protoc_error(
 _FEW_DESCRIPTORS = 16
 
 
-def _out_of_descriptors(errors: str) -> bool:
-    """Whether protoc failed to open files for want of descriptors: it reports such a file
+def _out_of_descriptors(errors: str, sources: Mapping[str, Path]) -> bool:
+    """Whether protoc failed to open files for want of descriptors. It reports such a file
     as missing ("No such file or directory"), which sent users looking for a file that is
-    there. Judged by the descriptors left free (Linux names them in /proc/self/fd)."""
-    if "No such file or directory" not in errors and "Too many open files" not in errors:
+    there: a file it calls missing that exists, with few descriptors left free (Linux names
+    them in /proc/self/fd), is taken for that."""
+    if "Too many open files" in errors:
+        return True
+    named = [_missing_file(line) for line in errors.splitlines()]
+    there = [path for path in named if path and os.path.exists(sources.get(path, path))]
+    if not there:
         return False
     try:
         import resource
@@ -307,6 +313,12 @@ def _out_of_descriptors(errors: str) -> bool:
     return limit != resource.RLIM_INFINITY and limit - used < _FEW_DESCRIPTORS
 
 
+def _missing_file(line: str) -> str:
+    """The file a protoc line says does not exist ("" for other lines)."""
+    head, found, _ = line.partition(": No such file or directory")
+    return head.removeprefix("Could not make proto path relative: ") if found else ""
+
+
 def _is_warning(line: str) -> bool:
     return ": warning: " in line or line.startswith("warning: ")
 
@@ -314,7 +326,7 @@ def _is_warning(line: str) -> bool:
 def _scratch_error(reason: str) -> CompileError:
     """protoc could not write its output, which goes to a temporary directory first."""
     return CompileError(
-        f"protoc cannot write its output in the temporary directory {tempfile.gettempdir()}: "
+        f"protoc cannot write its output in the temporary directory {temporary_directory()}: "
         f"{reason}; free space there, or set TMPDIR to another directory"
     )
 

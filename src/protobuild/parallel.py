@@ -95,12 +95,13 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     # Pickling the function (a partial holding the whole plan) for every chunk cost the
     # parent 10 ms and each worker 15 ms per chunk on 1,000 protos; forking copies it free.
     global _inherited
-    with chunks.shared(function, items, bounds) as work:
+    # The temporary directory is made and removed while interrupts are held: one arriving
+    # then is raised once it is gone, instead of leaving it behind.
+    with _HeldInterrupts() as interrupts, chunks.shared(function, items, bounds) as work:
         _inherited = work
         try:
-            with _HeldInterrupts() as interrupts:
-                # No more processes than chunks: each worker is a fork of the whole build.
-                return _fan_out(work, min(count, len(bounds)) - 1, interrupts)
+            # No more processes than chunks: each worker is a fork of the whole build.
+            return _fan_out(work, min(count, len(bounds)) - 1, interrupts)
         finally:
             _inherited = None
 
@@ -325,7 +326,7 @@ def _on_terminate(signum: int, frame: object) -> None:
     """
     if _busy:
         raise KeyboardInterrupt
-    if _finished_a_chunk:
+    if _replying:
         signal.setitimer(signal.ITIMER_REAL, SEND_GRACE_SECONDS)
         return
     os._exit(130)
@@ -347,12 +348,12 @@ _inherited: Work | None = None
 # In a worker: whether it is running chunks, and whether it has finished them (the pool may be
 # sending its reply to the parent); see _on_terminate.
 _busy = False
-_finished_a_chunk = False
+_replying = False
 
 
 def _work_in_worker() -> None:
     """A worker's task: take chunks until none is left, leaving each result in a file."""
-    global _busy, _finished_a_chunk
+    global _busy, _replying
     if _inherited is None:
         raise InternalError("a worker started without the work it was forked for")
     work = _inherited
@@ -365,7 +366,7 @@ def _work_in_worker() -> None:
         # otherwise report it and take the next chunk. Cleanup has run while unwinding.
         os._exit(130)
     finally:
-        _finished_a_chunk = True  # first: a signal in between must not end it at once
+        _replying = True  # first: a signal in between must not end it at once
         _busy = False
 
 

@@ -57,25 +57,37 @@ def _look_up(name: str) -> str:
 def _named_by_dist_info(name: str) -> str | None:
     """The version in the name of distribution `name`'s `NAME-VERSION.dist-info` directory,
     in the first sys.path entry that has one, as installers name them; None when that entry
-    has several, or an .egg-info (importlib.metadata then decides). It finds the same
-    distribution importlib.metadata would, without importing it and reading METADATA: 25 ms
-    that a full build or a partial rebuild spent before any work."""
-    prefix = re.sub(r"[-_.]+", "_", name).lower() + "-"
+    has several, or an .egg-info, or an entry is a zip archive (importlib.metadata then
+    decides). Names compare as importlib.metadata compares them. It finds the distribution
+    importlib.metadata would, without importing it and reading METADATA: 25 ms that a full
+    build or a partial rebuild spent before any work."""
+    wanted = _normalized(name)
     for entry in sys.path:
         try:
             names = os.listdir(entry or ".")
+        except NotADirectoryError:
+            return None
         except OSError:
-            continue
-        found = [n for n in names if n.lower().startswith(prefix) and n.endswith(_INFO_SUFFIXES)]
+            continue  # absent: importlib.metadata skips it too
+        found = [n for n in names if n.endswith(_INFO_SUFFIXES) and _distribution(n) == wanted]
         if found:
-            return _version_in(found[0], prefix) if len(found) == 1 else None
+            return _version_in(found[0]) if len(found) == 1 else None
     return None
 
 
-def _version_in(directory: str, prefix: str) -> str | None:
+def _normalized(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _distribution(directory: str) -> str:
+    """The normalized distribution name of an info directory (`Foo.Bar-1.0.dist-info`)."""
+    return _normalized(directory.rpartition(".")[0].partition("-")[0])
+
+
+def _version_in(directory: str) -> str | None:
     if not directory.endswith(".dist-info"):
         return None
-    return directory[len(prefix) : -len(".dist-info")]
+    return directory.removesuffix(".dist-info").partition("-")[2] or None
 
 
 _INFO_SUFFIXES = (".dist-info", ".egg-info")

@@ -15,7 +15,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from protobuild.errors import Location, WriteError
 from protobuild.tree import Changes, OutputTree, is_outside, on_disk, staged_name
@@ -39,7 +39,7 @@ def apply(tree: OutputTree, changes: Changes) -> dict[str, list[int]]:
         _in_two_threads(staged, _rename_each)
         for path in changes.stale:
             _remove(tree.root, path)
-    return {path: stat for _, _, (path, stat) in staged}
+    return {job.path: job.stat for job in staged}
 
 
 @contextlib.contextmanager
@@ -67,15 +67,19 @@ def _signals_deferred() -> Iterator[None]:
             signal.raise_signal(caught[0])
 
 
-# A file to stage: its staged name, its destination, its content, and (once written) its
-# path in the tree with [size, mtime_ns].
-_Job = tuple[str, str, bytes, tuple[str, list[int]]]
+class _Job(NamedTuple):
+    """A file to write: where it is staged, where it goes, its bytes, its path in the tree,
+    and (filled in once it is written) its [size, mtime_ns]."""
+
+    staged: str
+    destination: str
+    content: bytes
+    path: str
+    stat: list[int]
 
 
 @contextlib.contextmanager
-def _staged(
-    root: Path, files: dict[str, bytes]
-) -> Iterator[list[tuple[str, str, tuple[str, list[int]]]]]:
+def _staged(root: Path, files: dict[str, bytes]) -> Iterator[list[_Job]]:
     # Plain strings, not Paths: building Path objects cost more than the system calls for a
     # tree of thousands of files.
     jobs: list[_Job] = []
@@ -97,13 +101,13 @@ def _staged(
                 _reject_directory(destination)
             # A name of our own next to the destination: same file system, atomic rename.
             staged = os.path.join(directory, staged_name(name))
-            jobs.append((staged, destination, content, (path, [])))
+            jobs.append(_Job(staged, destination, content, path, []))
         _stage_all(jobs)  # every name is listed first: Ctrl-C may come inside
-        yield [(temporary, destination, stat) for temporary, destination, _, stat in jobs]
+        yield jobs
     except BaseException:
-        for temporary, _, _, _ in jobs:
+        for job in jobs:
             with contextlib.suppress(OSError):  # some were never written, nor their directory
-                os.unlink(temporary)
+                os.unlink(job.staged)
         for directory in reversed(created):
             with contextlib.suppress(OSError):
                 os.rmdir(directory)
@@ -165,17 +169,24 @@ _Stop = threading.Event | None
 
 
 def _stage_each(jobs: Sequence[_Job], stop: _Stop) -> None:
-    for temporary, destination, content, (_, stat) in jobs:
+    for job in jobs:
         if stop is not None and stop.is_set():
             return
-        stat += _stage(temporary, destination, content)  # fills the job's (empty) stat
+        job.stat[:] = _stage(job.staged, job.destination, job.content)
 
 
-def _rename_each(staged: Sequence[tuple[str, str, object]], stop: _Stop) -> None:
-    for temporary, destination, _ in staged:
+def _rename_each(jobs: Sequence[_Job], stop: _Stop) -> None:
+    for job in jobs:
         if stop is not None and stop.is_set():
             return
-        os.replace(temporary, destination)
+        try:
+            os.replace(job.staged, job.destination)
+        except OSError as exc:
+            raise WriteError(
+                f"cannot replace: {exc.strerror}; other files of the tree may be replaced "
+                "already: fix the cause and run protobuild again",
+                Location(job.destination),
+            ) from exc
 
 
 def _stage(temporary: str, destination: str, content: bytes) -> list[int]:
