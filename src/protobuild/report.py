@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,9 @@ from protobuild.errors import shown
 from protobuild.tree import Changes, OutputTree, is_outside, on_disk
 
 MAX_DIFF_LINES = 200  # per file
+# Above this many lines from a file's first difference to its last, its diff is not computed:
+# difflib took minutes over a 100,000-line API snapshot edited in several places.
+MAX_DIFF_SPAN = 5000
 # For the whole report: a changed option or a renamed package can touch thousands of files, and
 # megabytes of diff help no one reading a CI log (`git diff` after regenerating shows them all).
 MAX_REPORT_DIFF_LINES = 2000
@@ -107,11 +111,60 @@ def _diffs(tree: OutputTree, changes: Changes, root: str) -> list[str]:
         after = _text(wanted.get(path, b""))
         # As git names files outside the working directory: a/tmp/x, not a//tmp/x.
         shown = posixpath.normpath(f"{root}/{path}").lstrip("/")
-        diff = list(difflib.unified_diff(before, after, f"a/{shown}", f"b/{shown}", n=2))
+        diff = file_diff(before, after, shown)
         lines += [line.rstrip("\n") for line in diff[:MAX_DIFF_LINES]]
         if len(diff) > MAX_DIFF_LINES:
             lines.append(f"... {len(diff) - MAX_DIFF_LINES} more diff lines for {path}")
     return lines
+
+
+def file_diff(before: list[str], after: list[str], shown: str) -> list[str]:
+    """The unified diff (2 lines of context) of one file's lines, as `a/shown` and `b/shown`.
+
+    Only the span from the first difference to the last goes through difflib, whose time
+    grows with the square of what it compares; a span longer than MAX_DIFF_SPAN is named
+    instead of diffed.
+    """
+    start = _common_prefix(before, after)
+    end = _common_prefix(before[start:][::-1], after[start:][::-1])
+    span = max(len(before), len(after)) - start - end
+    if span > MAX_DIFF_SPAN:
+        last = max(len(before), len(after)) - end
+        return [
+            f"--- a/{shown}",
+            f"+++ b/{shown}",
+            f"@@ lines {start + 1}-{last} differ: too many to diff here (`git diff` shows them "
+            "after the fix) @@",
+        ]
+    low = max(0, start - 2)  # the context the diff shows before the first difference
+    high = min(end, 2)  # and after the last
+    old = before[low : len(before) - end + high]
+    new = after[low : len(after) - end + high]
+    diff = difflib.unified_diff(old, new, f"a/{shown}", f"b/{shown}", n=2)
+    return [_shifted(line, low) for line in diff]
+
+
+def _common_prefix(first: list[str], second: list[str]) -> int:
+    """How many lines `first` and `second` start with alike."""
+    count = 0
+    for one, other in zip(first, second, strict=False):
+        if one != other:
+            break
+        count += 1
+    return count
+
+
+_HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
+
+
+def _shifted(line: str, offset: int) -> str:
+    """A diff line; a hunk header's line numbers moved down by `offset` lines."""
+    found = _HUNK.match(line)
+    if found is None or not offset:
+        return line
+    old, new = int(found[1]) + offset, int(found[3]) + offset
+    header = f"@@ -{old}{found[2] or ''} +{new}{found[4] or ''} @@"
+    return header + line[found.end() :]
 
 
 def _text(content: bytes) -> list[str]:
