@@ -87,6 +87,11 @@ def test_sigterm_while_renaming_waits_for_the_whole_tree(
     assert after != before
     assert not [path for path in after if ".protobuild-" in path]  # no staged leftovers
     assert run("check").code == 0  # every file of the new tree is in place
+    # The record too: it is written before the held interrupt is delivered, or the new tree
+    # would stand with the old record (and the next run would rewrite it).
+    record = (root / "Protobuild.sum").read_bytes()
+    assert run("-q").code == 0
+    assert (root / "Protobuild.sum").read_bytes() == record
 
 
 def test_ctrl_c_during_renames_is_delivered_after_them(

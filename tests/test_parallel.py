@@ -25,7 +25,13 @@ from pathlib import Path
 import pytest
 
 from protobuild import chunks, parallel
-from protobuild.errors import CompileError, ConfigError, InternalError, WriteError
+from protobuild.errors import (
+    CompileError,
+    ConfigError,
+    InternalError,
+    TemplateError,
+    WriteError,
+)
 from tests.conftest import MINIMAL_CONFIG, Run, tree_bytes
 
 PACKAGES = 8
@@ -197,6 +203,25 @@ def test_the_first_chunks_error_is_reported_whichever_process_failed_first(
     with pytest.raises(CompileError, match="chunk from 0 failed"):
         parallel.map_chunks(fails, items)
     assert multiprocessing.active_children() == []
+
+
+def _template_fails_first(barrier: Barrier, chunk: list[int]) -> list[int]:
+    barrier.wait()
+    if chunk[0] == 0:
+        raise TemplateError("the first chunk's template failed")
+    raise CompileError("protoc failed on the second chunk")
+
+
+def test_protocs_error_is_reported_before_a_templates_error_of_an_earlier_chunk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One process compiles every file before it renders any: it reports protoc's error.
+    Several must say the same, or a 4-core CI box and a 2-core laptop disagree."""
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
+    items = list(range(parallel.MIN_ITEMS_TO_SPLIT))
+    fails = functools.partial(_template_fails_first, _all_in_chunks(2))
+    with pytest.raises(CompileError, match="protoc failed on the second chunk"):
+        parallel.map_chunks(fails, items)
 
 
 def _worker_does(

@@ -15,9 +15,11 @@ import errno
 import os
 import struct
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from protobuild.errors import InternalError, WriteError
+
+T = TypeVar("T")
 
 # A chunk's number in the queue: two bytes, far more chunks than any fan-out has.
 _CHUNK_NUMBER = struct.Struct(">H")
@@ -126,15 +128,28 @@ def shared(
 
     queue = _queue(len(bounds))
     try:
-        directory = tempfile.mkdtemp(prefix="protobuild-")
+        directory = _made(lambda: tempfile.mkdtemp(prefix="protobuild-"))
         try:
             work = Work(function, items, bounds, queue, directory)
-            os.mkdir(work.scratch)
+            _made(lambda: os.mkdir(work.scratch))
             yield work
         finally:
             shutil.rmtree(directory, ignore_errors=True)
     finally:
         os.close(queue)
+
+
+def _made(make: Callable[[], T]) -> T:
+    """`make()`, which makes a temporary directory; WriteError naming TMPDIR if it cannot."""
+    import tempfile
+
+    try:
+        return make()
+    except OSError as exc:
+        raise WriteError(
+            f"cannot make a directory in the temporary directory {tempfile.gettempdir()}: "
+            f"{exc.strerror}; {_way_out(exc)}"
+        ) from exc
 
 
 def _queue(chunks: int) -> int:

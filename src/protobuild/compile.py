@@ -117,7 +117,7 @@ def compile_plan(plan: Plan) -> Compiled:
 def descriptor_set(plan: Plan) -> descriptor_pb2.FileDescriptorSet:
     """Every file of `plan` and its imports, with source info, from one protoc run that
     generates nothing (for comparisons, where no code is needed)."""
-    with tempfile.TemporaryDirectory(prefix="protobuild-") as tmp:
+    with _scratch_directory() as tmp:
         code, errors = run_protoc(protoc_argv(plan, plan.files, (), Path(tmp)))
         if code != 0:
             raise _protoc_failure(errors, plan.files, Path(tmp))
@@ -150,7 +150,7 @@ def protoc_argv(
 
 def _run_protoc(plan: Plan, builtins: Sequence[str], group: Sequence[ProtoFile]) -> _ProtocRun:
     """One protoc run for `group`: its outputs and the descriptor set, serialized and parsed."""
-    with tempfile.TemporaryDirectory(prefix="protobuild-") as tmp:
+    with _scratch_directory() as tmp:
         out = Path(tmp)
         code, errors = run_protoc(protoc_argv(plan, group, builtins, out))
         if code != 0:
@@ -321,6 +321,18 @@ def _missing_file(line: str) -> str:
 
 def _is_warning(line: str) -> bool:
     return ": warning: " in line or line.startswith("warning: ")
+
+
+@contextlib.contextmanager
+def _scratch_directory() -> Iterator[str]:
+    """A temporary directory for protoc's outputs; CompileError naming TMPDIR if there is no
+    room to make one (no free inodes, a full disk)."""
+    try:
+        directory = tempfile.TemporaryDirectory(prefix="protobuild-")
+    except OSError as exc:
+        raise _scratch_error(exc.strerror or str(exc)) from exc
+    with directory as path:
+        yield path
 
 
 def _scratch_error(reason: str) -> CompileError:

@@ -131,9 +131,17 @@ def _fan_out(work: Work, forks: int, interrupts: _HeldInterrupts) -> list[Any]:
             "a worker process ended abruptly (killed, out of memory, or protoc crashed); run "
             "with PROTOBUILD_WORKERS=1 to build in one process and see which"
         ) from exc
-    if failures:  # the first chunk's error, whichever process met it first
-        raise failures[min(failures)]
+    if failures:
+        raise failures[min(failures, key=lambda index: _reported_order(failures[index], index))]
     return [mine[i] if i in mine else work.load(i) for i in range(len(work.bounds))]
+
+
+def _reported_order(error: BaseException, chunk: int) -> tuple[bool, int]:
+    """Which of several chunks' errors is reported: protoc's first (a chunk renders only
+    after it compiles, so one process alone reports protoc's error before any template's),
+    then the first chunk's, whichever process met it first: the same error every run,
+    whatever the number of processes."""
+    return (not isinstance(error, CompileError), chunk)
 
 
 def _work_here(work: Work) -> tuple[dict[int, Any], dict[int, BaseException]]:

@@ -270,12 +270,14 @@ def generate(
 
 def _generate(cfg: Config, only: Sequence[Path]) -> Outcome:
     outcome = _build(cfg, only, use_cache=True)
-    written: Mapping[str, cache.Stat] = {}
-    if outcome.changes:
-        from protobuild import write
+    if not outcome.changes:
+        return outcome._replace(record_error=_remember(outcome, {}))
+    from protobuild import write
 
-        written = write.apply(outcome.built_tree(), outcome.changes)
-    return outcome._replace(record_error=_remember(outcome, written))
+    # The record is written before an interrupt held during the renames is delivered.
+    remember = functools.partial(_remember, outcome)
+    error = write.apply_then(outcome.built_tree(), outcome.changes, remember)
+    return outcome._replace(record_error=error)
 
 
 def _remember(outcome: Outcome, written: Mapping[str, cache.Stat]) -> str:

@@ -24,12 +24,22 @@ from protobuild.tree import Changes, OutputTree, is_outside, on_disk, staged_nam
 # costs more).
 THREADED_FROM = 200
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def apply(tree: OutputTree, changes: Changes) -> dict[str, list[int]]:
     """Write the added and changed files of `changes` from `tree`, then remove the stale ones.
-    Returns the size and mtime (ns) of each file written, by path: taken from the open file
-    as it is staged, they spare the cache a stat per file (a rename keeps both).
+    Returns the size and mtime (ns) of each file written, by path (see apply_then)."""
+    return apply_then(tree, changes, lambda written: written)
+
+
+def apply_then(tree: OutputTree, changes: Changes, then: Callable[[dict[str, list[int]]], R]) -> R:
+    """Write the added and changed files of `changes` from `tree`, remove the stale ones, and
+    return `then(written)`: `written` has the size and mtime (ns) of each file written, by
+    path, taken from the open file as it is staged (a rename keeps both), which spares the
+    cache a stat per file. `then` records the tree (the cache, Protobuild.sum): it runs before
+    an interrupt held during the renames is delivered, so that an interrupted run never
+    leaves a new tree with the old record.
 
     Raises WriteError (with the path) when a file cannot be staged; nothing is replaced then.
     """
@@ -39,7 +49,7 @@ def apply(tree: OutputTree, changes: Changes) -> dict[str, list[int]]:
         _in_two_threads(staged, _rename_each)
         for path in changes.stale:
             _remove(tree.root, path)
-    return {job.path: job.stat for job in staged}
+        return then({job.path: job.stat for job in staged})
 
 
 @contextlib.contextmanager
