@@ -230,3 +230,17 @@ def test_github_annotations_name_files_from_the_workspace_wherever_it_runs(
     assert github.out.startswith("::error file=proto/acme/v1/thing.proto,line=4,col=1,title=")
     text = run("-f", "../Protobuild.toml", "breaking", "../api/1.0.pb.txt")
     assert text.out.startswith("acme/v1/thing.proto:4:1: ")  # from the working directory
+
+
+def test_a_snapshot_staged_by_a_killed_run_is_stale(api: Path, run: Run) -> None:
+    """A run killed (SIGKILL) while staging leaves `.next.pb.txt.protobuild-PID` beside the
+    snapshot; outside the output directory no walk found it, and `git add -A` took it in."""
+    stray = api / "api/.next.pb.txt.protobuild-99999"
+    stray.write_text("half a snapshot")
+    result = run("check")
+    assert result.code == 1
+    assert "stale:   api/.next.pb.txt.protobuild-99999 (API snapshot)" in result.out
+    assert run("-q").code == 0
+    assert not stray.exists()
+    assert (api / "api/next.pb.txt").exists()
+    assert run("check").code == 0

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import posixpath
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -26,8 +27,10 @@ from protobuild.tree import (
     OTHER_TREE_MARKERS,
     as_lf,
     is_skipped_dir,
+    is_staged,
     is_users_marker,
     require_utf8,
+    staged_next_to,
 )
 
 if TYPE_CHECKING:
@@ -141,6 +144,8 @@ def lookup(config: Config, entry: Entry | None, run_keys: Keys) -> int | None:
     root = str(config.output.dir)
     present = scan(root)
     present.update({p: _stat(root, p) for p in entry.digests if _exists_outside(root, p)})
+    outside = [path for path in entry.digests if path.startswith("../")]
+    present.update({p: _stat(root, p) for p in staged_next_to(root, outside)})
     if len(entry.stats) == len(entry.digests) and all_trusted(present, entry.stats, entry):
         return len(entry.digests)  # the usual case: decided by comparing two tables
     return _verify(config, entry, run_keys, started_ns, present)
@@ -153,6 +158,8 @@ def _verify(
     verified with are recorded for the next run (which then decides in one comparison)."""
     root = str(config.output.dir)
     for path in present.keys() - entry.digests.keys():
+        if is_staged(posixpath.basename(path)):
+            return None  # left by a killed run: stale
         if not _is_marker(path) and _is_generated(os.path.join(root, path)):
             return None
     racy = 0

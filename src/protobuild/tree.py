@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import NamedTuple
@@ -152,9 +153,37 @@ def _former_markers(
 
 
 def _generated_outside(root: Path, wanted: Mapping[str, bytes]) -> dict[str, bytes]:
-    """The generated files at the tree's paths outside the output directory (snapshots)."""
-    found = {path: _outside(root, path) for path in wanted if is_outside(path)}
+    """The generated files at the tree's paths outside the output directory (snapshots), and
+    what a killed run staged next to them (the walk of the output directory finds those
+    inside it): stale, to be removed."""
+    outside = [path for path in wanted if is_outside(path)]
+    found = {path: _outside(root, path) for path in outside}
+    found.update(_staged_next_to(root, outside))
     return {path: content for path, content in found.items() if content is not None}
+
+
+def _staged_next_to(root: Path, paths: list[str]) -> dict[str, bytes | None]:
+    return {path: _read(on_disk(root, path)) for path in staged_next_to(str(root), paths)}
+
+
+def staged_next_to(root: str, paths: Iterable[str]) -> list[str]:
+    """The files a killed run staged next to the tree's `paths` outside the output directory
+    (inside it, walks find them), as tree paths."""
+    found = []
+    for path in paths:
+        directory, name = posixpath.split(path)
+        try:
+            names = os.listdir(os.path.normpath(os.path.join(root, directory)))
+        except OSError:
+            continue
+        prefix = f".{name}.protobuild-"
+        found += [f"{directory}/{n}" for n in names if n.startswith(prefix) and is_staged(n)]
+    return found
+
+
+def is_staged(name: str) -> bool:
+    """Whether a file name is one write stages under (see _STAGED)."""
+    return _STAGED.match(name) is not None
 
 
 def _take_over(root: Path, missing: list[str], existing: dict[str, bytes]) -> set[str]:
