@@ -9,7 +9,7 @@ import os
 import resource
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -313,3 +313,46 @@ def test_a_missing_file_is_not_taken_for_too_few_descriptors(tmp_path: Path) -> 
     )
     assert done.stdout.startswith("1 CompileError protoc: "), done.stdout + done.stderr
     assert "absent.proto" in done.stdout
+
+
+PIDS = Path("/sys/fs/cgroup/pids")
+
+
+@pytest.fixture
+def pids_limited() -> Iterator[Callable[[int], Callable[[], None]]]:
+    """A cgroup (v1) whose pids.max a run joins: a container's limit on processes and
+    threads. Needs root and the pids controller; skipped where they are not available."""
+    group = PIDS / f"protobuild-test-{os.getpid()}"
+    try:
+        group.mkdir()
+    except OSError:
+        pytest.skip("no writable cgroup v1 pids controller here")
+
+    def limit(count: int) -> Callable[[], None]:
+        (group / "pids.max").write_text(str(count))
+
+        def join() -> None:  # in the child, before it runs protobuild
+            (group / "cgroup.procs").write_text(str(os.getpid()))
+
+        return join
+
+    yield limit
+    group.rmdir()
+
+
+@pytest.mark.parametrize("limit", [3, 8])
+def test_too_few_processes_for_the_workers_is_one_line_or_a_build_without_them(
+    tmp_path: Path, pids_limited: Callable[[int], Callable[[], None]], limit: int
+) -> None:
+    """Under a pids limit the process pool could not start its threads: a traceback, or a
+    run waiting forever for a worker that never got its chunk."""
+    write_wide_tree(tmp_path)
+    done = cli(tmp_path, "-q", preexec=pids_limited(limit), env={"PROTOBUILD_WORKERS": "2"})
+    if done.returncode == 0:  # this process took every chunk
+        assert done.stderr == ""
+        assert (tmp_path / "gen").is_dir()
+        return
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.startswith("protobuild: error: cannot start the worker processes")
+    assert done.stderr.endswith("or build in one process with PROTOBUILD_WORKERS=1\n")
+    assert not (tmp_path / "gen").exists()

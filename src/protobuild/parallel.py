@@ -113,11 +113,16 @@ def _fan_out(work: Work, forks: int, interrupts: _HeldInterrupts) -> list[Any]:
 
     others = set(multiprocessing.active_children())
     try:
-        with _pool(forks) as pool:
+        with _threads_that_cannot_start_reported_here(), _pool(forks) as pool:
             futures = [pool.submit(_work_in_worker) for _ in range(forks)]
             try:
                 mine, failures = interrupts.run(lambda: _work_here(work))
-                failures.update(interrupts.run(lambda: _worker_failures(futures)))
+                if len(mine) + len(failures) < len(work.bounds):  # workers took some chunks
+                    failures.update(interrupts.run(lambda: _worker_failures(futures)))
+                else:
+                    # Every chunk was done here: the workers have nothing to report (a pool
+                    # that could not start its threads would never say so).
+                    _stop(set(multiprocessing.active_children()) - others)
             except BaseException:
                 # Leaving the block waits for every chunk already started or queued: seconds
                 # on a large tree. Workers are stopped instead (when Ctrl-C reached the whole
@@ -131,6 +136,16 @@ def _fan_out(work: Work, forks: int, interrupts: _HeldInterrupts) -> list[Any]:
             "a worker process ended abruptly (killed, out of memory, or protoc crashed); run "
             "with PROTOBUILD_WORKERS=1 to build in one process and see which"
         ) from exc
+    except (BlockingIOError, RuntimeError) as exc:
+        if isinstance(exc, RuntimeError) and "thread" not in str(exc):
+            raise
+        # A fork refused (EAGAIN), or a thread of the process pool that could not start: the
+        # machine's or the container's limit on processes and threads.
+        raise CompileError(
+            f"cannot start the worker processes and threads of a parallel build ({exc}); "
+            "raise the limit on processes (ulimit -u, a container's pids limit) or build in "
+            "one process with PROTOBUILD_WORKERS=1"
+        ) from exc
     if failures:
         raise failures[min(failures, key=lambda index: _reported_order(failures[index], index))]
     return [mine[i] if i in mine else work.load(i) for i in range(len(work.bounds))]
@@ -142,6 +157,27 @@ def _reported_order(error: BaseException, chunk: int) -> tuple[bool, int]:
     then the first chunk's, whichever process met it first: the same error every run,
     whatever the number of processes."""
     return (not isinstance(error, CompileError), chunk)
+
+
+@contextlib.contextmanager
+def _threads_that_cannot_start_reported_here() -> Iterator[None]:
+    """Under a limit on threads, a thread of the process pool (its manager, its queue's
+    feeder) can die failing to start another, which Python reports with a traceback on
+    stderr. The build is not lost (this process takes the chunks no worker got, or the pool
+    breaks and the run says why in one line), so such a failure is not printed."""
+    import threading
+
+    previous = threading.excepthook
+
+    def hook(failure: threading.ExceptHookArgs) -> None:
+        if not (failure.exc_type is RuntimeError and "start new thread" in str(failure.exc_value)):
+            previous(failure)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
 
 
 def _work_here(work: Work) -> tuple[dict[int, Any], dict[int, BaseException]]:
