@@ -9,6 +9,7 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -337,6 +338,11 @@ def pids_limited() -> Iterator[Callable[[int], Callable[[], None]]]:
         return join
 
     yield limit
+    # A worker may still be ending (it is sent SIGTERM when the run exits): the group can
+    # only go once it is empty.
+    deadline = time.monotonic() + 30
+    while (group / "cgroup.procs").read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.05)
     group.rmdir()
 
 
