@@ -26,6 +26,7 @@ from protobuild.config import CONFIG_NAME, Config
 from protobuild.tree import (
     OTHER_TREE_MARKERS,
     as_lf,
+    is_outside,
     is_skipped_dir,
     is_staged,
     is_users_marker,
@@ -144,7 +145,7 @@ def lookup(config: Config, entry: Entry | None, run_keys: Keys) -> int | None:
     root = str(config.output.dir)
     present = scan(root)
     present.update({p: _stat(root, p) for p in entry.digests if _exists_outside(root, p)})
-    outside = [path for path in entry.digests if path.startswith("../")]
+    outside = [path for path in entry.digests if is_outside(path)]
     present.update({p: _stat(root, p) for p in staged_next_to(root, outside)})
     if len(entry.stats) == len(entry.digests) and all_trusted(present, entry.stats, entry):
         return len(entry.digests)  # the usual case: decided by comparing two tables
@@ -325,7 +326,7 @@ def _newest(stats: Mapping[str, Stat]) -> int:
 
 def _exists_outside(root: str, path: str) -> bool:
     # API snapshots may live outside the output directory, where the walk does not look.
-    return path.startswith("../") and os.path.isfile(os.path.join(root, path))
+    return is_outside(path) and os.path.isfile(os.path.join(root, path))
 
 
 def _stat(root: str, path: str) -> Stat:

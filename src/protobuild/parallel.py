@@ -112,25 +112,14 @@ def _fan_out(work: Work, forks: int, interrupts: _HeldInterrupts) -> list[Any]:
     from concurrent.futures.process import BrokenProcessPool
 
     others = set(multiprocessing.active_children())
+
+    def stop_workers() -> None:
+        _stop(set(multiprocessing.active_children()) - others)
+
     try:
         with _threads_that_cannot_start_reported_here(), _pool(forks) as pool:
             futures = [pool.submit(_work_in_worker) for _ in range(forks)]
-            try:
-                mine, failures = interrupts.run(lambda: _work_here(work))
-                if len(mine) + len(failures) < len(work.bounds):  # workers took some chunks
-                    failures.update(interrupts.run(lambda: _worker_failures(futures)))
-                else:
-                    # Every chunk was done here: the workers have nothing to report (a pool
-                    # that could not start its threads would never say so).
-                    _stop(set(multiprocessing.active_children()) - others)
-            except BaseException:
-                # Leaving the block waits for every chunk already started or queued: seconds
-                # on a large tree. Workers are stopped instead (when Ctrl-C reached the whole
-                # process group they are stopping already). Futures are not cancelled: the
-                # pool's thread fails on a cancelled one (InvalidStateError, a traceback) when
-                # the stopped workers break the pool.
-                _stop(set(multiprocessing.active_children()) - others)
-                raise
+            mine, failures = _collect(work, futures, interrupts, stop_workers)
     except BrokenProcessPool as exc:
         raise CompileError(
             "a worker process ended abruptly (killed, out of memory, or protoc crashed); run "
@@ -149,6 +138,33 @@ def _fan_out(work: Work, forks: int, interrupts: _HeldInterrupts) -> list[Any]:
     if failures:
         raise failures[min(failures, key=lambda index: _reported_order(failures[index], index))]
     return [mine[i] if i in mine else work.load(i) for i in range(len(work.bounds))]
+
+
+def _collect(
+    work: Work,
+    futures: Sequence[Future[None]],
+    interrupts: _HeldInterrupts,
+    stop_workers: Callable[[], None],
+) -> tuple[dict[int, Any], dict[int, BaseException]]:
+    """This process's chunks, then the workers' failures: (results here, failures by chunk).
+
+    The workers are stopped when this is interrupted: leaving the pool's block would wait for
+    every chunk already started, seconds on a large tree (when Ctrl-C reached the whole
+    process group they are stopping already). Futures are not cancelled: the pool's thread
+    fails on a cancelled one (InvalidStateError, a traceback) when the stopped workers break
+    the pool. They are stopped too when every chunk was done here: they have nothing to
+    report, and a pool that could not start its threads would never say so.
+    """
+    try:
+        mine, failures = interrupts.run(lambda: _work_here(work))
+        if len(mine) + len(failures) < len(work.bounds):  # workers took some chunks
+            failures.update(interrupts.run(lambda: _worker_failures(futures)))
+            return mine, failures
+    except BaseException:
+        stop_workers()
+        raise
+    stop_workers()
+    return mine, failures
 
 
 def _reported_order(error: BaseException, chunk: int) -> tuple[bool, int]:

@@ -24,7 +24,7 @@ from protobuild import cache, inputs, lock, record, toolchain
 from protobuild import config as config_stage
 from protobuild.config import Config
 from protobuild.errors import InternalError, ResolveError, shown
-from protobuild.tree import Changes, OutputTree, compare, is_users_marker
+from protobuild.tree import Changes, OutputTree, compare, is_outside, is_users_marker
 
 if TYPE_CHECKING:
     from protobuild import incremental
@@ -148,7 +148,7 @@ def _left_behind(cfg: Config, entry: cache.Entry | None) -> tuple[Path, int] | N
     if entry is None or not entry.output or Path(entry.output) == cfg.output.dir:
         return None
     former = Path(entry.output)
-    inside = [path for path in entry.digests if not path.startswith("../")]  # not snapshots
+    inside = [path for path in entry.digests if not is_outside(path)]  # not snapshots
     count = sum(1 for path in inside if (former / path).is_file())
     return (former, count) if count else None
 

@@ -293,7 +293,7 @@ def generated_files(
             if path in skipped:
                 continue
             content = _read(os.path.join(directory, name))
-            if content is not None and (toolchain.is_generated(content) or _STAGED.match(name)):
+            if content is not None and (toolchain.is_generated(content) or is_staged(name)):
                 yield path, content
 
 
