@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from protobuild import chunks, parallel
+from protobuild import cache, chunks, inputs, parallel, pipeline, record
 from protobuild.errors import (
     CompileError,
     ConfigError,
@@ -32,6 +32,7 @@ from protobuild.errors import (
     TemplateError,
     WriteError,
 )
+from protobuild.tree import on_disk
 from tests.conftest import MINIMAL_CONFIG, Run, tree_bytes
 
 PACKAGES = 8
@@ -72,8 +73,14 @@ def _write_tree(root: Path, config: str) -> None:
 
 
 def _outputs(root: Path) -> dict[str, bytes]:
-    """The generated tree and the API snapshot (not the cache, which records file times)."""
-    return {**tree_bytes(root / "gen"), "api.pb.txt": (root / "api.pb.txt").read_bytes()}
+    """The generated tree, the API snapshot and the record of both (not the cache, which
+    records file times)."""
+    return {
+        **tree_bytes(root / "gen"),
+        "api.pb.txt": (root / "api.pb.txt").read_bytes(),
+        # Its digests of generated files are taken in the processes that made them.
+        "Protobuild.sum": (root / "Protobuild.sum").read_bytes(),
+    }
 
 
 def _build(root: Path, run: Run, monkeypatch: pytest.MonkeyPatch, workers: int) -> Path:
@@ -104,6 +111,18 @@ def test_chunked_build_equals_serial_build(
     assert "pkg/org/p7/v1/f8_services.py" in serial
     assert b"from pkg.org.p6.v1 import f0_pb2" in serial["pkg/org/p7/v1/f0_pb2.py"]
     assert serial["api.pb.txt"].count(b'name: "org/') == PACKAGES * PER_PACKAGE
+
+
+def test_the_record_has_the_digest_of_each_file_as_the_workers_wrote_it(
+    tree: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = _build(tree, run, monkeypatch, 3)
+    config = pipeline.load(copy / "Protobuild.toml")
+    recorded = record.entry(config, inputs.keys(config))
+    assert recorded is not None
+    on_disk_now = {p: Path(on_disk(config.output.dir, p)).read_bytes() for p in recorded.digests}
+    assert recorded.digests == cache.digests(on_disk_now)
+    assert len(recorded.digests) > PACKAGES * PER_PACKAGE * 3
 
 
 def test_whole_plan_templates_see_every_chunk(

@@ -321,7 +321,9 @@ def _store_record(
 
 def _digests(outcome: Outcome, tree: OutputTree) -> dict[str, str]:
     """The digest of every output: computed for the files built, the cache's for those kept."""
-    return {**cache.digests(tree.by_path()), **outcome.kept}
+    known = tree.digests
+    undigested = {path: content for path, content in tree.by_path().items() if path not in known}
+    return {**cache.digests(undigested), **known, **outcome.kept}
 
 
 def _stat_if(current: bool, config: Config) -> record.Stat | None:
@@ -354,16 +356,19 @@ def _build_tree(
         if whole_tree:
             rendering.merge(rendered, rendering.render(built, compiled, False, templates))
         placed = itertools.chain.from_iterable(piece.placed for piece in pieces)
-        return layout.lay_out(built, placed, rendered, compiled, whole_tree, carried)
+        tree = layout.lay_out(built, placed, rendered, compiled, whole_tree, carried)
+        return tree._replace(digests={p: d for piece in pieces for p, d in piece.digests})
 
 
 class _Piece(NamedTuple):
     """What a chunk of files becomes: placed outputs, per-file renders, and the descriptor
-    sets protoc wrote (sent back serialized; parsed only if something needs them)."""
+    sets protoc wrote (sent back serialized; parsed only if something needs them), and the
+    digests of the placed files (see OutputTree.digests)."""
 
     placed: tuple[Placed, ...]
     rendered: dict[str, Rendered]
     descriptors: tuple[bytes, ...]
+    digests: tuple[tuple[str, str], ...]
 
 
 def _build_piece(plan: Plan, templates: Path | None, files: list[ProtoFile]) -> _Piece:
@@ -374,7 +379,9 @@ def _build_piece(plan: Plan, templates: Path | None, files: list[ProtoFile]) -> 
     chunk = plan.with_files(files)
     compiled = compile_plan(chunk)
     rendered = rendering.render(chunk, compiled, True, templates)
-    return _Piece(layout.place(chunk, compiled), rendered, compiled.descriptors)
+    placed = layout.place(chunk, compiled)
+    digests = cache.digests({item.file.path: item.file.content for item in placed})
+    return _Piece(placed, rendered, compiled.descriptors, tuple(digests.items()))
 
 
 @contextlib.contextmanager

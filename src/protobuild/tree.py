@@ -39,6 +39,9 @@ class OutputTree(NamedTuple):
     # Outputs of a partial rebuild that are on disk exactly as the tree wants them (verified
     # against the cache), so their bytes are not held: compare and write leave them alone.
     kept: frozenset[str] = frozenset()
+    # The cache's digests of some of `files` (cache.digests), taken where their bytes were
+    # made: in the processes of a parallel build, instead of one after another at the end.
+    digests: Mapping[str, str] = {}
 
     def by_path(self) -> dict[str, bytes]:
         """The bytes of every file the tree holds (not the kept ones)."""
@@ -103,7 +106,7 @@ def staged_name(name: str) -> str:
     distinct from its neighbours' by a digest of the whole name."""
     suffix = f".protobuild-{os.getpid()}"
     staged = f".{name}{suffix}"
-    if len(staged.encode()) <= _NAME_MAX:
+    if len(staged) <= _NAME_MAX and (staged.isascii() or len(staged.encode()) <= _NAME_MAX):
         return staged
     digest = hashlib.sha256(name.encode()).hexdigest()[:16]
     keep = name.encode()[: _NAME_MAX - len(suffix) - len(digest) - 2].decode(errors="ignore")
