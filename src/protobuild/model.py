@@ -244,8 +244,16 @@ def _alias_candidates(module: str) -> list[str]:
 class DescriptorIndex:
     """Lookups over a FileDescriptorSet: files by import path, messages by full name."""
 
-    def __init__(self, fds: descriptor_pb2.FileDescriptorSet) -> None:
+    def __init__(
+        self,
+        fds: descriptor_pb2.FileDescriptorSet,
+        commented: Mapping[str, Mapping[tuple[int, ...], descriptor_pb2.SourceCodeInfo.Location]]
+        | None = None,
+    ) -> None:
+        """`commented`: the source locations with comments of some files, by file (see
+        compile.commented_locations), known already."""
         self.files = {file.name: file for file in fds.file}
+        self.commented = commented or {}
         self.messages: dict[str, tuple[str, str]] = {}  # full name -> (file, local name)
         for file in fds.file:
             prefix = f"{file.package}." if file.package else ""
@@ -277,10 +285,15 @@ class DescriptorIndex:
         return found
 
 
-def comments_by_path(file: descriptor_pb2.FileDescriptorProto) -> dict[tuple[int, ...], Comments]:
-    """Cleaned comments of every commented element of `file`, keyed by SourceCodeInfo path."""
+def comments_by_path(
+    file: descriptor_pb2.FileDescriptorProto,
+    commented: Iterable[descriptor_pb2.SourceCodeInfo.Location] | None = None,
+) -> dict[tuple[int, ...], Comments]:
+    """Cleaned comments of every commented element of `file`, keyed by SourceCodeInfo path.
+    `commented` are its locations that carry comments, when known (the compile stage found
+    them): going through all of them again would cost more than the rest of this."""
     found = {}
-    for location in file.source_code_info.location:
+    for location in file.source_code_info.location if commented is None else commented:
         # Most locations carry no comment; skipping them early is most of this function's speed.
         if not (
             location.leading_comments
@@ -364,7 +377,8 @@ class _UnitBuilder:
 
     def file(self, proto: str) -> FileModel:
         descriptor = self.index.file(proto)
-        comments = comments_by_path(descriptor)
+        known = self.index.commented.get(proto)
+        comments = comments_by_path(descriptor, None if known is None else known.values())
         services = tuple(
             self.service(descriptor, number, comments) for number in range(len(descriptor.service))
         )

@@ -12,7 +12,7 @@ constraints.txt; tests/test_differential.py holds the output byte for byte to th
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from google.protobuf import descriptor_pb2
@@ -24,6 +24,8 @@ from protobuild.resolve import ProtoFile
 
 if TYPE_CHECKING:
     from mypy_protobuf import main as mypy_protobuf
+
+    from protobuild.compile import Commented
 
 # What the module writer is built with before it is given its file: its constructor indexes
 # the file's every source location, which the writer below takes from Stubs instead.
@@ -56,10 +58,6 @@ _BUILTINS = {
 }
 
 
-# A source location path (message 4, index 0, field 2, ...) -> its SourceCodeInfo.Location.
-_Comments = dict[tuple[int, ...], descriptor_pb2.SourceCodeInfo.Location]
-
-
 class _Request(NamedTuple):
     """The two attributes of a CodeGeneratorRequest that mypy-protobuf's index reads."""
 
@@ -71,27 +69,19 @@ class Stubs:
     """mypy-protobuf over one descriptor set, which must hold every target and all of its
     dependencies; its index of messages is built once for every generator run over the set."""
 
-    def __init__(self, fds: descriptor_pb2.FileDescriptorSet) -> None:
+    def __init__(
+        self, fds: descriptor_pb2.FileDescriptorSet, commented: Mapping[str, Commented]
+    ) -> None:
+        """`commented` has the commented source locations of each file stubs are asked for
+        (compile.commented_locations): all the writer looks up, as a location without
+        comments writes nothing."""
         from mypy_protobuf import main as mypy_protobuf
 
         # The index only reads these two fields: no copy of the descriptors into a request.
         request = cast(plugin_pb2.CodeGeneratorRequest, _Request(fds.file, ()))
         self._descriptors = mypy_protobuf.Descriptors(request)
         self._writer = _writer_class()
-        self._comments_of: dict[str, _Comments] = {}
-
-    def _comments(self, fd: descriptor_pb2.FileDescriptorProto) -> _Comments:
-        """The source locations of `fd` that carry comments, by path: all the writer looks
-        up (a location without comments writes nothing). Built once per file, not once per
-        generator and file, and without the bulk of locations (one per token, nearly)."""
-        found = self._comments_of.get(fd.name)
-        if found is None:
-            found = self._comments_of[fd.name] = {
-                tuple(loc.path): loc
-                for loc in fd.source_code_info.location
-                if loc.leading_comments or loc.trailing_comments or loc.leading_detached_comments
-            }
-        return found
+        self._commented = commented
 
     def generate(self, targets: Sequence[ProtoFile], generator: Generator) -> dict[str, bytes]:
         """Run generator `mypy` or `mypy_grpc` for `targets`; returns import path -> stub.
@@ -124,7 +114,7 @@ class Stubs:
             flags["grpc_type"] = mypy_protobuf.GRPCType(flavour)
 
         def make(fd: descriptor_pb2.FileDescriptorProto) -> bytes:
-            writer = self._writer(fd, self._descriptors, self._comments(fd), **flags)
+            writer = self._writer(fd, self._descriptors, self._commented[fd.name], **flags)
             write(writer, fd)
             return cast(str, writer.write()).encode("utf-8")
 
@@ -163,7 +153,7 @@ def _writer_class() -> type[mypy_protobuf.PkgWriter]:
             self,
             fd: descriptor_pb2.FileDescriptorProto,
             descriptors: mypy_protobuf.Descriptors,
-            comments: _Comments,
+            comments: Commented,
             **flags: Any,
         ) -> None:
             super().__init__(_NO_SOURCE_INFO, descriptors, **flags)

@@ -27,7 +27,7 @@ import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from google.protobuf import descriptor_pb2
@@ -36,6 +36,9 @@ from protobuild import model
 from protobuild.errors import Location, TemplateError
 from protobuild.toolchain import stock_template_dir
 from protobuild.tree import is_skipped_dir, template_files
+
+if TYPE_CHECKING:
+    from protobuild.compile import Commented
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _SCOPES = {"stem": "file", "package": "package"}
@@ -74,6 +77,7 @@ def render_services(
     template_dir: Path | None = None,
     compiled_templates: Path | None = None,
     scopes: Sequence[str] = ("file", "package", "tree"),
+    commented: Mapping[str, Commented] | None = None,
 ) -> dict[str, tuple[str, Path]]:
     """Render every template of `template_dir` (the stock ones if None) for `targets`.
 
@@ -82,15 +86,17 @@ def render_services(
 
     `fds` holds the targets and all their imports with source info; `modules` maps every
     file of `fds` to its fully qualified _pb2 module, each target's starting with `package`.
-    Only templates of the given `scopes` render. Returns output paths (posix, relative to the
-    output directory) to the text and the template file that rendered it, sorted by path.
+    Only templates of the given `scopes` render. `commented` has the source locations with
+    comments of some files of `fds`, when the compile stage found them already. Returns
+    output paths (posix, relative to the output directory) to the text and the template file
+    that rendered it, sorted by path.
     A template that cannot be loaded or rendered, an unknown placeholder or two templates
     producing one path raise TemplateError naming the template file (and line when known).
     """
     directory = template_dir if template_dir is not None else stock_template_dir()
     templates = discover(directory)
     environment = make_environment(directory, compiled_templates)
-    inputs = _Inputs(model.DescriptorIndex(fds), sorted(targets), modules, package)
+    inputs = _Inputs(model.DescriptorIndex(fds, commented), sorted(targets), modules, package)
     outputs: dict[str, tuple[str, str]] = {}  # path -> (text, template name)
     for template in (t for t in templates if t.scope in scopes):
         units = _units(template, directory, inputs)

@@ -42,7 +42,14 @@ def render(
     for generator, targets in groups.items():
         template_dir = _templates(generator)
         outputs = render_services(
-            fds, targets, modules, package, template_dir, compiled_templates, scopes
+            fds,
+            targets,
+            modules,
+            package,
+            template_dir,
+            compiled_templates,
+            scopes,
+            compiled.commented,
         )
         owners = _owners(template_dir, targets, modules, package) if per_file else {}
         digest = template_digest(template_dir)
