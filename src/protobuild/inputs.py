@@ -44,18 +44,21 @@ class Keys(NamedTuple):
     shared: str = ""
 
 
-def keys(config: Config, entry: cache.Entry | None = None) -> Keys:
+def keys(
+    config: Config, entry: cache.Entry | None = None, sources: cache.ProtoSources | None = None
+) -> Keys:
     """The digests of every input of `config`'s output (see the module docstring).
 
     Source protos whose sizes and mtimes are what `entry` recorded (and not racy) keep their
-    recorded digests without being read.
+    recorded digests without being read. `sources` walks the roots and reads the protos
+    (resolve then sees the same files and bytes).
     """
     shared = _shared_inputs(config)
     base = hashlib.sha256(_KEY_FORMAT.encode())
     _add(base, "shared", shared.encode())
     _add(base, "toolchain", _toolchain_stamp().encode())
     _add(base, "python", sys.version.encode())
-    protos, stats = _proto_digests(config, entry)
+    protos, stats = _proto_digests(config, entry, sources or cache.ProtoSources())
     full = hashlib.sha256(base.digest())
     for import_path, digest in sorted(protos.items()):
         _add(full, import_path, digest.encode())
@@ -103,7 +106,7 @@ def _recorded_digest(file: importlib.metadata.PackagePath) -> str:
 
 
 def _proto_digests(
-    config: Config, entry: cache.Entry | None
+    config: Config, entry: cache.Entry | None, sources: cache.ProtoSources
 ) -> tuple[dict[str, str], dict[str, cache.Stat]]:
     """Digest and stat of each source proto by import path (a missing root counts too)."""
     files: dict[str, str] = {}  # import path -> where the file is
@@ -112,7 +115,7 @@ def _proto_digests(
     for index, root in enumerate(config.roots):
         directory = str(root.path)
         exists[f"<root {index} exists>"] = str(os.path.isdir(directory))
-        for import_path, (file, stat) in cache.root_protos(directory, root.prefix).items():
+        for import_path, (file, stat) in sources.under(directory, root.prefix).items():
             if root.exclude and root.excludes(import_path):
                 continue  # not compiled: neither an input
             stats[import_path] = stat
@@ -126,19 +129,25 @@ def _proto_digests(
         # `<root N exists>` keys are those of the config it was written with.
         return {**{path: entry.protos[path] for path in stats}, **exists}, stats
     digests = {
-        import_path: _proto_digest(files[import_path], import_path, stat, entry)
+        import_path: _proto_digest(sources, files[import_path], import_path, stat, entry)
         for import_path, stat in stats.items()
     }
     return {**digests, **exists}, stats
 
 
-def _proto_digest(file: str, import_path: str, stat: cache.Stat, entry: cache.Entry | None) -> str:
+def _proto_digest(
+    sources: cache.ProtoSources,
+    file: str,
+    import_path: str,
+    stat: cache.Stat,
+    entry: cache.Entry | None,
+) -> str:
     """The digest the cache recorded while size and mtime are unchanged (and not racy)."""
     if entry is not None and cache.trusted(stat, entry.proto_stats.get(import_path), entry):
         recorded = entry.protos.get(import_path)
         if recorded:
             return recorded
-    return cache.read_digest(file)
+    return sources.digest(file)
 
 
 def _add(digest: hashlib._Hash, label: str, data: bytes) -> None:

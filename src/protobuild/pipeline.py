@@ -100,7 +100,8 @@ def build(config_path: Path, only: Sequence[Path] = (), use_cache: bool = True) 
 def _build(cfg: Config, only: Sequence[Path], use_cache: bool) -> Outcome:
     cached = use_cache and not only
     entry = cache.load(cfg) if cached else None
-    keys = inputs.keys(cfg, entry) if cached else None
+    sources = cache.ProtoSources()  # the inputs' digest and resolve read the same protos
+    keys = inputs.keys(cfg, entry, sources) if cached else None
     toolchain.remember(_versions_of(entry, keys))
     if keys is not None:
         hit = _cache_hit(cfg, entry, keys)
@@ -108,7 +109,7 @@ def _build(cfg: Config, only: Sequence[Path], use_cache: bool) -> Outcome:
             count, vouched = hit
             changes = Changes(cfg.output.dir)
             return Outcome(cfg.output.dir, count, changes, None, (), cfg, keys, vouched=vouched)
-    selected = _select(_resolve(cfg, keys), only)
+    selected = _select(_resolve(cfg, keys, sources), only)
     part = _incremental_part(selected, entry, keys)
     templates = _compiled_templates(cfg) if keys is not None else None
     output = _build_tree(selected, not only, part, templates)
@@ -188,15 +189,15 @@ def _cache_hit(
     return (count, committed) if count is not None and committed is not None else None
 
 
-def _resolve(config: Config, keys: inputs.Keys | None) -> Plan:
+def _resolve(config: Config, keys: inputs.Keys | None, sources: cache.ProtoSources) -> Plan:
     """Stage 2, with the summaries of unchanged protos from the cache (and the new ones kept)."""
     # Imported here, not at the top: a cache hit never needs them.
     from protobuild import resolve, summaries
 
     if keys is None:
-        return resolve.resolve(config)
+        return resolve.resolve(config, sources=sources)
     known = summaries.load(config, keys.protos)
-    plan = resolve.resolve(config, known)
+    plan = resolve.resolve(config, known, sources)
     # Rewriting every summary costs about as much as reading 16 protos: a few edited protos
     # are read again on the next runs instead, until there are enough of them to store.
     if (len(plan.files) - len(known)) * 16 > len(plan.files):

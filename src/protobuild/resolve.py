@@ -118,21 +118,30 @@ def protoc_module(import_path: str) -> str:
     return stem + "_pb2"
 
 
-def resolve(config: Config, known: Mapping[str, ProtoSummary] | None = None) -> Plan:
+def resolve(
+    config: Config,
+    known: Mapping[str, ProtoSummary] | None = None,
+    sources: cache.ProtoSources | None = None,
+) -> Plan:
     """Build the plan for `config`, checking the tree on disk. `known` are summaries of source
     protos (by import path) known to hold for their current bytes: those are not read again.
+    `sources` walks the roots and reads the protos (those the inputs' digest read already
+    are not read again).
 
     Raises ResolveError for a missing source root, an import that resolves nowhere, one import
     path under two roots, two protos that become one module, or a root whose import paths are
     not valid Python names; ConfigError for a distribution that is not installed.
     """
-    return _Resolver(config, known or {}).plan()
+    return _Resolver(config, known or {}, sources or cache.ProtoSources()).plan()
 
 
 class _Resolver:
-    def __init__(self, config: Config, known: Mapping[str, ProtoSummary]) -> None:
+    def __init__(
+        self, config: Config, known: Mapping[str, ProtoSummary], sources: cache.ProtoSources
+    ) -> None:
         self.config = config
         self.known = known
+        self.sources = sources
         # [packages]: proto import path -> the module another project built from it.
         self.package_modules: Mapping[str, str] = dict(config.packages)
         # (include dir, import path) -> whether the file is there: most files import the same
@@ -163,7 +172,7 @@ class _Resolver:
         found: dict[str, tuple[IncludeRoot, SourceRoot]] = {}
         for index, spec in enumerate(self.config.roots):
             root = IncludeRoot(spec.path, SOURCE, spec.prefix, f"roots[{index}]")
-            for import_path in _walk(spec, self.config):
+            for import_path in _walk(spec, self.config, self.sources):
                 if import_path in found:
                     raise messages.shadowed(import_path, found[import_path][0], root)
                 found[import_path] = (root, spec)
@@ -220,7 +229,7 @@ class _Resolver:
         source = root.file_for(import_path)
         self._reject_shadowing_include(import_path, root, includes)
         imports = []
-        summary = self.known.get(import_path) or summarize(_read(source))
+        summary = self.known.get(import_path) or summarize(self._read(source))
         for found in summary.imports:
             provider = self._provider(
                 found.path, sources, includes, source, found.line, found.column
@@ -239,6 +248,14 @@ class _Resolver:
             tuple(imports),
             summary.has_services,
         )
+
+    def _read(self, path: Path) -> str:
+        """The text of the proto at `path`, its line ends made `\n` (as text mode reads)."""
+        try:
+            text = self.sources.read(str(path)).decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ResolveError(f"cannot read proto: {exc}", Location(path)) from exc
+        return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
     def _provider(
         self,
@@ -317,7 +334,7 @@ def well_known_types_dir() -> Path:
     return Path(spec.origin).parent / "_proto"
 
 
-def _walk(spec: SourceRoot, config: Config) -> list[str]:
+def _walk(spec: SourceRoot, config: Config, sources: cache.ProtoSources) -> list[str]:
     if not spec.path.is_dir():
         what = "is a file, not a directory" if spec.path.exists() else "does not exist"
         raise ResolveError(
@@ -326,7 +343,7 @@ def _walk(spec: SourceRoot, config: Config) -> list[str]:
         )
     # Strings, not Path.rglob: pathlib's objects were half of resolving a large tree. The
     # cache's key is computed over the same files (cache.root_protos), never another walk.
-    paths = sorted(cache.root_protos(str(spec.path), spec.prefix))
+    paths = sorted(sources.under(str(spec.path), spec.prefix))
     key = f"roots[{config.roots.index(spec)}].exclude"
     hint = " (it matches import paths, the root's prefix included)"
     consistency.reject_unmatched(spec.exclude, paths, config, key, "under this root", hint)
@@ -381,13 +398,6 @@ def _ordered_sources(roots: list[IncludeRoot], config: Config) -> list[IncludeRo
 
 def _unique(roots: Iterable[IncludeRoot]) -> list[IncludeRoot]:
     return list(dict.fromkeys(roots))
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResolveError(f"cannot read proto: {exc}", Location(path)) from exc
 
 
 def _reject_overlapping_roots(
