@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import descriptor_pb2
+from hypothesis import given
+from hypothesis import strategies as st
 
 from protobuild.compile import run_protoc
 from protobuild.protofile import ProtoImport, summarize
@@ -31,6 +33,7 @@ HEADER = 'syntax = "proto3";\npackage p;\n'
         ('/* import "a.proto";\n */ import "b.proto";\n', [ProtoImport("b.proto", 2, 5)]),
         ('/* "unclosed string */ import "b.proto";\n', [ProtoImport("b.proto", 1, 24)]),
         ('option (x) = "import \\"a.proto\\";";\n', []),
+        ("option (x) = \"x; import 'a.proto';\";\n", []),
         ('message M { string import = 1; }\nimport "a.proto";\n', [ProtoImport("a.proto", 2, 1)]),
         ("message important {}\n", []),
         ('import "a/" "b.proto";\n', [ProtoImport("a/b.proto", 1, 1)]),
@@ -53,6 +56,7 @@ def test_imports(source: str, expected: list[ProtoImport]) -> None:
         ("/* service S {} */\n", False),
         ("message M { string service = 1; }\n", False),
         ('option (o) = "service S {";\n', False),
+        ("option (o) = ';service S {';\n", False),
         ("message services {}\n", False),
     ],
 )
@@ -109,3 +113,63 @@ def test_agrees_with_protoc_on_split_literals_and_option_imports(tmp_path: Path)
     (descriptor,) = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file
     found = [i.path for i in summarize(source).imports]
     assert found == [*descriptor.dependency, *descriptor.option_dependency]
+
+
+# Text that comments and strings may hold: keywords, quotes, escapes and comment markers.
+_TRICKY = st.lists(
+    st.sampled_from(["a", " ", "/", "*", '"', "'", "\\", "import", "service S {", ";", "}"]),
+    max_size=12,
+).map("".join)
+
+
+def _line_comment(body: str) -> str:
+    return f"// {body}\n"
+
+
+def _block_comment(body: str) -> str:
+    return "/* " + body.replace("*/", "* /") + "\n*/"
+
+
+def _string_option(body: str) -> str:
+    quote = '"' if len(body) % 2 else "'"
+    escaped = body.replace("\\", "\\\\").replace(quote, "\\" + quote)
+    return f"option (o) = {quote}{escaped}{quote};"
+
+
+_NOISE = st.one_of(
+    _TRICKY.map(_line_comment),
+    _TRICKY.map(_block_comment),
+    _TRICKY.map(_string_option),
+    st.just("message M { string import = 1; }"),
+)
+_PATH = st.from_regex(r"[a-z]{1,3}(/[a-z]{1,3}){0,2}\.proto", fullmatch=True)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            _NOISE.map(lambda text: ("noise", text)),
+            _PATH.map(lambda path: ("import", path)),
+            st.just(("service", "service S { }")),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from(["\n", " ", "\n\n  "]),
+)
+def test_summaries_find_the_statements_around_any_comments_and_strings(
+    parts: list[tuple[str, str]], separator: str
+) -> None:
+    source, expected, services = "", [], False
+    for kind, text in parts:
+        if source:
+            source += separator
+        if kind == "import":
+            line = source.count("\n") + 1
+            column = len(source) - (source.rfind("\n") + 1) + 1
+            expected.append(ProtoImport(text, line, column))
+            text = f'import "{text}";'
+        services = services or kind == "service"
+        source += text
+    summary = summarize(source)
+    assert list(summary.imports) == expected
+    assert summary.has_services is services
