@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from protobuild import cache, chunks, inputs, parallel, pipeline, record
+from protobuild import cache, inputs, parallel, pipeline, record
 from protobuild.errors import (
     CompileError,
     ConfigError,
@@ -179,7 +179,7 @@ def test_map_chunks_keeps_order_and_uses_other_processes(
     pids = {pid for _, pid in results}
     assert os.getpid() in pids  # this process takes chunks too, instead of waiting idle
     assert len(pids) == 3  # and each worker took one
-    assert multiprocessing.active_children() == []
+    assert _children(os.getpid()) == set()  # every worker ended and was waited for
 
 
 def test_workers_inherit_the_function_instead_of_unpickling_it(
@@ -221,7 +221,7 @@ def test_the_first_chunks_error_is_reported_whichever_process_failed_first(
     fails = functools.partial(_fails_in_worker_first, os.getpid(), _all_in_chunks(2))
     with pytest.raises(CompileError, match="chunk from 0 failed"):
         parallel.map_chunks(fails, items)
-    assert multiprocessing.active_children() == []
+    assert _children(os.getpid()) == set()  # every worker ended and was waited for
 
 
 def _template_fails_first(barrier: Barrier, chunk: list[int]) -> list[int]:
@@ -361,7 +361,7 @@ def test_an_interrupted_fan_out_stops_its_workers(monkeypatch: pytest.MonkeyPatc
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         signal.signal(signal.SIGTERM, previous)
-    assert multiprocessing.active_children() == []
+    assert _children(os.getpid()) == set()  # every worker ended and was waited for
 
 
 @pytest.mark.parametrize("value", ["two", "0", "-1", "1.5"])
@@ -410,10 +410,12 @@ def _wait_until(condition: Callable[[], bool], seconds: float) -> bool:
     return True
 
 
-def test_workers_end_when_their_run_is_killed_outright() -> None:
+def test_workers_end_when_their_run_is_killed_outright(tmp_path: Path) -> None:
     """SIGKILL (the OOM killer, a CI timeout) gives the run no chance to stop its workers;
     the kernel's parent-death signal does, instead of leaving them to wait forever."""
-    run = subprocess.Popen([sys.executable, "-c", SLEEPING_RUN])
+    # The run has no chance to remove its temporary directory either: it is left in tmp_path.
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    run = subprocess.Popen([sys.executable, "-c", SLEEPING_RUN], env=env)
     try:
         assert _wait_until(lambda: len(_children(run.pid)) == 2, 60)
         workers = _children(run.pid)
@@ -426,37 +428,3 @@ def test_workers_end_when_their_run_is_killed_outright() -> None:
         assert _wait_until(gone, 30), "orphaned workers still running"
     finally:
         run.kill()
-
-
-def _worker_sending(payload: bytes, writer: int) -> None:
-    """In a forked child: a worker that finished its chunks, writing its reply to the parent
-    (an error's traceback can be long)."""
-    parallel._replying = True
-    try:
-        with os.fdopen(writer, "wb") as pipe:
-            pipe.write(payload)
-    finally:
-        os._exit(0)
-
-
-def test_a_worker_stopped_while_sending_its_reply_sends_all_of_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # Half a reply in the pool's pipe would leave the parent waiting for the rest forever.
-    fan_out = chunks.Work(len, [], [], -1, "/nonexistent")
-    monkeypatch.setattr(parallel, "_inherited", fan_out)  # what a fan-out's child inherits
-    payload = os.urandom(8 << 20)  # far more than a pipe holds: the write blocks
-    reader, writer = os.pipe()
-    child = os.fork()
-    if child == 0:
-        os.close(reader)
-        _worker_sending(payload, writer)
-    os.close(writer)
-    with os.fdopen(reader, "rb") as pipe:
-        first = pipe.read(1 << 16)
-        os.kill(child, signal.SIGTERM)  # the parent's stop, or Ctrl-C to the process group
-        time.sleep(0.1)
-        received = first + pipe.read()
-    _, status = os.waitpid(child, 0)
-    assert received == payload
-    assert os.waitstatus_to_exitcode(status) in (0, -signal.SIGALRM)

@@ -63,16 +63,27 @@ class Work:
 
     def save(self, index: int, result: Any) -> None:
         """Leave chunk `index`'s result for the process that started the fan-out."""
+        self._leave(str(index), result)
+
+    def save_failure(self, failure: ChunkError) -> None:
+        """Leave a chunk's failure for the process that started the fan-out."""
+        self._leave(f"{failure.index}{_FAILED}", failure)
+
+    def _leave(self, name: str, value: Any) -> None:
+        """`value` pickled in the results directory under `name`, whole or not at all (a
+        worker killed half way must not leave half a result to be read)."""
         import pickle
 
+        partial = os.path.join(self.results, f".{name}")
         try:
-            with open(os.path.join(self.results, str(index)), "wb") as handle:
-                pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            with open(partial, "wb") as handle:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.rename(partial, os.path.join(self.results, name))
         except OSError as exc:
-            raise WriteError(
-                f"a worker cannot pass its results through the temporary directory "
-                f"{os.path.dirname(self.results)}: {exc.strerror}; {_way_out(exc)}"
-            ) from exc
+            raise cannot_pass_results(exc) from exc
+
+    def has_result(self, index: int) -> bool:
+        return os.path.exists(os.path.join(self.results, str(index)))
 
     def load(self, index: int) -> Any:
         """The result a worker left for chunk `index`."""
@@ -80,6 +91,40 @@ class Work:
 
         with open(os.path.join(self.results, str(index)), "rb") as handle:
             return pickle.load(handle)
+
+    def failures(self) -> dict[int, BaseException]:
+        """The errors of the chunks that failed in workers, by chunk, each with the worker's
+        traceback as its cause."""
+        import pickle
+
+        found: dict[int, BaseException] = {}
+        try:
+            names = os.listdir(self.results)
+        except FileNotFoundError:  # gone: nothing could be left there
+            return found
+        for name in names:
+            if name.endswith(_FAILED) and not name.startswith("."):
+                with open(os.path.join(self.results, name), "rb") as handle:
+                    failure = pickle.load(handle)
+                found[failure.index] = failure.reraised()
+        return found
+
+
+# What a chunk's failure is left under, after its number.
+_FAILED = ".failed"
+
+
+def cannot_pass_results(exc: OSError | None = None) -> WriteError:
+    """The error of a worker that cannot leave results in the temporary directory (`exc`,
+    when it is known why)."""
+    import tempfile
+
+    why = f": {exc.strerror}" if exc is not None and exc.strerror else ""
+    way_out = _way_out(exc) if exc is not None else _ANY_WAY_OUT
+    return WriteError(
+        f"a worker cannot pass its results through the temporary directory "
+        f"{_outer_temporary_directory or tempfile.gettempdir()}{why}; {way_out}"
+    )
 
 
 def _way_out(exc: OSError) -> str:
@@ -89,6 +134,7 @@ def _way_out(exc: OSError) -> str:
 
 
 _ONE_PROCESS = "build in one process with PROTOBUILD_WORKERS=1"
+_ANY_WAY_OUT = "free space there, set TMPDIR to another directory, or " + _ONE_PROCESS
 
 
 @contextlib.contextmanager

@@ -2,7 +2,8 @@
 
 Most of a large build is Python (mypy-protobuf, templates, renaming), which one interpreter runs
 on one core. Forked worker processes inherit everything already imported, so a fan-out costs a
-few milliseconds. This process takes chunks as well: it would otherwise wait idle, and its
+few milliseconds; they are forked directly, without a process pool, and hand their results
+back through files. This process takes chunks as well: it would otherwise wait idle, and its
 own results need not cross from another process. Small inputs, platforms without fork, and
 PROTOBUILD_WORKERS=1 run serially, in this process.
 """
@@ -15,15 +16,11 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from protobuild import chunks
 from protobuild.chunks import Work
-from protobuild.errors import CompileError, ConfigError, InternalError
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
-    from multiprocessing.process import BaseProcess
+from protobuild.errors import CompileError, ConfigError, WriteError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -107,64 +104,105 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
 
 
 def _fan_out(work: Work, forks: int, interrupts: _HeldInterrupts) -> list[Any]:
-    # Imported here: small runs (a partial rebuild, a cache hit) never pay for them.
-    import multiprocessing
-    from concurrent.futures.process import BrokenProcessPool
+    """Fork up to `forks` workers, take chunks here too, then collect every chunk's result.
 
-    others = set(multiprocessing.active_children())
-
-    def stop_workers() -> None:
-        _stop(set(multiprocessing.active_children()) - others)
-
+    No process pool: workers need nothing from one (they read chunk numbers from the queue
+    and leave results in files), and a pool's threads were what failed under a low limit on
+    threads or memory (a traceback, or a run waiting forever for a worker that never got
+    its chunk).
+    """
+    workers: list[int] = []
+    ended: list[int] = []  # the exit codes of those that ended
     try:
-        with _threads_that_cannot_start_reported_here(), _pool(forks) as pool:
-            futures = [pool.submit(_work_in_worker) for _ in range(forks)]
-            mine, failures = _collect(work, futures, interrupts, stop_workers)
-    except BrokenProcessPool as exc:
+        _start_workers(work, forks, workers)
+        mine, failures = interrupts.run(lambda: _work_here(work))
+        if len(mine) + len(failures) < len(work.bounds):  # workers took some chunks
+            interrupts.run(lambda: _wait_for(workers, ended))
+    except BaseException:
+        # Stopped, not waited for: the chunks they have started could take seconds more.
+        _stop(workers, ended)
+        raise
+    _stop(workers, ended)  # when this process took every chunk, the workers have nothing
+    return _results(work, mine, failures, _CANNOT_SAVE in ended)
+
+
+def _start_workers(work: Work, forks: int, workers: list[int]) -> None:
+    """Fork `forks` workers, their pids put in `workers` as they start. A fork the system
+    refuses (a limit on processes, or memory) leaves fewer: this process takes their chunks."""
+    parent = os.getpid()
+    for _ in range(forks):
+        try:
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:
+            _be_worker(work, parent)
+        workers.append(pid)
+
+
+def _be_worker(work: Work, parent: int) -> NoReturn:
+    """A forked worker's whole life: it never returns into the code that forked it."""
+    code = _STOPPED
+    try:
+        _end_with_parent(parent)
+        code = _work_in_worker(work)
+    except WriteError:  # not even its failure could be left in the results directory
+        code = _CANNOT_SAVE
+    finally:
+        os._exit(code)
+
+
+def _work_here(work: Work) -> tuple[dict[int, Any], dict[int, BaseException]]:
+    """Take chunks in this process until none is left: (results, failures) by chunk."""
+    results: dict[int, Any] = {}
+    while (index := work.take()) is not None:
+        try:
+            results[index] = work.run(index)
+        except Exception as exc:  # reported once the workers are done (see _results)
+            work.take_no_more()
+            return results, {index: exc}
+    return results, {}
+
+
+def _wait_for(workers: list[int], ended: list[int]) -> None:
+    """Wait for each worker to end, moving it off `workers` and its exit code to `ended`."""
+    while workers:
+        try:
+            _, status = os.waitpid(workers[0], 0)
+            ended.append(os.waitstatus_to_exitcode(status))
+        except ChildProcessError:  # not ours to wait for any more
+            pass
+        workers.pop(0)
+
+
+def _stop(workers: list[int], ended: list[int]) -> None:
+    """SIGTERM the workers and wait for them to end: in a chunk, one raises KeyboardInterrupt,
+    which removes the chunk's temporary files on its way out (see _on_terminate); inside
+    protoc, it ends once protoc returns."""
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    _wait_for(workers, ended)
+
+
+def _results(
+    work: Work, mine: dict[int, Any], failures: dict[int, BaseException], unsaved: bool
+) -> list[Any]:
+    """Every chunk's result in order; or the error to report: a failed chunk's (see
+    _reported_order), else the one that kept a worker from leaving its chunk's result
+    (`unsaved`: a worker could not write to the results directory)."""
+    failures.update(work.failures())
+    if failures:
+        raise failures[min(failures, key=lambda index: _reported_order(failures[index], index))]
+    missing = [i for i in range(len(work.bounds)) if i not in mine and not work.has_result(i)]
+    if missing and unsaved:
+        raise chunks.cannot_pass_results()
+    if missing:
         raise CompileError(
             "a worker process ended abruptly (killed, out of memory, or protoc crashed); run "
             "with PROTOBUILD_WORKERS=1 to build in one process and see which"
-        ) from exc
-    except (BlockingIOError, RuntimeError) as exc:
-        if isinstance(exc, RuntimeError) and "thread" not in str(exc):
-            raise
-        # A fork refused (EAGAIN), or a thread of the process pool that could not start: the
-        # machine's or the container's limit on processes and threads.
-        raise CompileError(
-            f"cannot start the worker processes and threads of a parallel build ({exc}); "
-            "raise the limit on processes (ulimit -u, a container's pids limit) or build in "
-            "one process with PROTOBUILD_WORKERS=1"
-        ) from exc
-    if failures:
-        raise failures[min(failures, key=lambda index: _reported_order(failures[index], index))]
+        )
     return [mine[i] if i in mine else work.load(i) for i in range(len(work.bounds))]
-
-
-def _collect(
-    work: Work,
-    futures: Sequence[Future[None]],
-    interrupts: _HeldInterrupts,
-    stop_workers: Callable[[], None],
-) -> tuple[dict[int, Any], dict[int, BaseException]]:
-    """This process's chunks, then the workers' failures: (results here, failures by chunk).
-
-    The workers are stopped when this is interrupted: leaving the pool's block would wait for
-    every chunk already started, seconds on a large tree (when Ctrl-C reached the whole
-    process group they are stopping already). Futures are not cancelled: the pool's thread
-    fails on a cancelled one (InvalidStateError, a traceback) when the stopped workers break
-    the pool. They are stopped too when every chunk was done here: they have nothing to
-    report, and a pool that could not start its threads would never say so.
-    """
-    try:
-        mine, failures = interrupts.run(lambda: _work_here(work))
-        if len(mine) + len(failures) < len(work.bounds):  # workers took some chunks
-            failures.update(interrupts.run(lambda: _worker_failures(futures)))
-            return mine, failures
-    except BaseException:
-        stop_workers()
-        raise
-    stop_workers()
-    return mine, failures
 
 
 def _reported_order(error: BaseException, chunk: int) -> tuple[bool, int]:
@@ -175,71 +213,14 @@ def _reported_order(error: BaseException, chunk: int) -> tuple[bool, int]:
     return (not isinstance(error, CompileError), chunk)
 
 
-@contextlib.contextmanager
-def _threads_that_cannot_start_reported_here() -> Iterator[None]:
-    """Under a limit on threads, a thread of the process pool (its manager, its queue's
-    feeder) can die failing to start another, which Python reports with a traceback on
-    stderr. The build is not lost (this process takes the chunks no worker got, or the pool
-    breaks and the run says why in one line), so such a failure is not printed."""
-    import threading
-
-    previous = threading.excepthook
-
-    def hook(failure: threading.ExceptHookArgs) -> None:
-        if not (failure.exc_type is RuntimeError and "start new thread" in str(failure.exc_value)):
-            previous(failure)
-
-    threading.excepthook = hook
-    try:
-        yield
-    finally:
-        threading.excepthook = previous
-
-
-def _work_here(work: Work) -> tuple[dict[int, Any], dict[int, BaseException]]:
-    """Take chunks in this process until none is left: (results, failures) by chunk."""
-    results: dict[int, Any] = {}
-    while (index := work.take()) is not None:
-        try:
-            results[index] = work.run(index)
-        except Exception as exc:  # reported once the workers are done (see _fan_out)
-            work.take_no_more()
-            return results, {index: exc}
-    return results, {}
-
-
-def _worker_failures(futures: Sequence[Future[None]]) -> dict[int, BaseException]:
-    """Wait for every worker; the errors of the chunks that failed in them, by chunk."""
-    failures: dict[int, BaseException] = {}
-    for future in futures:
-        try:
-            future.result()
-        except chunks.ChunkError as failed:
-            failures[failed.index] = failed.reraised()
-    return failures
-
-
-def _pool(count: int) -> ProcessPoolExecutor:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(
-        max_workers=count,
-        mp_context=multiprocessing.get_context("fork"),
-        initializer=_end_with_parent,
-        initargs=(os.getpid(),),
-    )
-
-
 class _HeldInterrupts:
     """SIGINT and SIGTERM in the parent during a fan-out: raised (by their own handlers, as
     KeyboardInterrupt) only while it takes chunks or waits for the workers, held elsewhere.
 
-    Raised inside concurrent.futures' own set-up and shut-down (a fork hook, a thread half
-    started, a finalizer half made), a Ctrl-C left the pool broken or half built, and the run
-    ended with exit 3 ("a worker process ended abruptly"), a RuntimeError or a thread's
-    traceback. Held, it is raised once the pool is done; any failure of the pool after it
-    (its workers got the Ctrl-C too) is reported as the interrupt it follows from.
+    Raised while workers are forked or stopped, a Ctrl-C could lose track of a worker (which
+    went on building) or leave one unreaped. Held, it is raised once they are all ended; any
+    failure after it (the workers got the Ctrl-C too) is reported as the interrupt it
+    follows from.
     """
 
     def __init__(self) -> None:
@@ -280,8 +261,8 @@ class _HeldInterrupts:
         self._previous[signum](signum, frame)
 
     def run(self, work: Callable[[], R]) -> R:
-        """`work()`, outside concurrent.futures' own code (this process's chunks, or waiting
-        for the workers): a signal held until now, or arriving meanwhile, is raised here."""
+        """`work()` (this process's chunks, or waiting for the workers): a signal held until
+        now, or arriving meanwhile, is raised here."""
         self._waiting = True
         try:
             if self.received is not None:
@@ -294,7 +275,7 @@ class _HeldInterrupts:
     def __exit__(self, kind: object, error: BaseException | None, traceback: object) -> None:
         try:
             # Runs the handler of a signal that has arrived but not been handled yet: the
-            # child it also reached may be why the pool failed.
+            # child it also reached may be why the fan-out failed.
             signal.pthread_sigmask(signal.SIG_BLOCK, ())
         finally:
             with _blocked(_STOPPING):
@@ -376,69 +357,54 @@ if hasattr(os, "register_at_fork"):
 
 
 def _on_terminate(signum: int, frame: object) -> None:
-    """In its chunks, unwind (temporary files are removed on the way to `_work_in_worker`);
-    before them, just end (the pool's loop would print a traceback).
-
-    After them, the pool may be writing the worker's reply (or an error's traceback) to the
-    parent: ending in the middle would leave half a message in the pipe, and the parent would
-    wait for the rest forever (a Ctrl-C hung one run in twenty). The worker ends a moment
-    later instead, by the default action of SIGALRM, which also ends one blocked in that write.
-    """
+    """In its chunks, unwind (temporary files are removed on the way out of
+    `_work_in_worker`); before or after them, just end: what it did is in files already."""
     if _busy:
         raise KeyboardInterrupt
-    if _replying:
-        signal.setitimer(signal.ITIMER_REAL, SEND_GRACE_SECONDS)
-        return
-    os._exit(130)
-
-
-# How long a worker asked to stop after its chunks lets the pool send its reply.
-SEND_GRACE_SECONDS = 0.5
-
-
-def _stop(processes: set[BaseProcess]) -> None:
-    """SIGTERM each worker: in a chunk it raises KeyboardInterrupt there, which removes the
-    chunk's temporary files on its way to `_work_in_worker` (see _on_terminate)."""
-    for process in processes:
-        process.terminate()
+    os._exit(_STOPPED)
 
 
 # What forked workers run (see map_chunks).
 _inherited: Work | None = None
-# In a worker: whether it is running chunks, and whether it has finished them (the pool may be
-# sending its reply to the parent); see _on_terminate.
+# In a worker: whether it is running chunks (see _on_terminate).
 _busy = False
-_replying = False
+# A worker's exit codes: stopped (or interrupted) before its chunks were done; unable to
+# leave even a failure in the results directory.
+_STOPPED = 130
+_CANNOT_SAVE = 75
 
 
-def _work_in_worker() -> None:
-    """A worker's task: take chunks until none is left, leaving each result in a file."""
-    global _busy, _replying
-    if _inherited is None:
-        raise InternalError("a worker started without the work it was forked for")
-    work = _inherited
+def _work_in_worker(work: Work) -> int:
+    """A worker's task: take chunks until none is left, leaving each result (or failure) in
+    the results directory. Returns the worker's exit code."""
+    global _busy
     _busy = True
     try:
         while (index := work.take()) is not None:
             _run_in_worker(work, index)
     except KeyboardInterrupt:
-        # Ctrl-C (sent to the whole process group) or the parent's SIGTERM: the worker would
-        # otherwise report it and take the next chunk. Cleanup has run while unwinding.
-        os._exit(130)
+        # Ctrl-C (sent to the whole process group) or the parent's SIGTERM: cleanup has run
+        # while unwinding.
+        return _STOPPED
     finally:
-        _replying = True  # first: a signal in between must not end it at once
         _busy = False
+    return 0
 
 
 def _run_in_worker(work: Work, index: int) -> None:
-    """One chunk in a worker, its result left in the result directory."""
+    """One chunk in a worker, its result or its failure left in the results directory."""
     try:
-        work.save(index, work.run(index))
+        result = work.run(index)
     except Exception as exc:
         import traceback
 
         work.take_no_more()
-        raise chunks.ChunkError(index, exc, traceback.format_exc()) from None
+        work.save_failure(chunks.ChunkError(index, exc, traceback.format_exc()))
+        return
+    try:
+        work.save(index, result)
+    except WriteError as exc:
+        work.save_failure(chunks.ChunkError(index, exc, ""))
 
 
 def _bounds(total: int, count: int) -> list[tuple[int, int]]:
