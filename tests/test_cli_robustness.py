@@ -209,6 +209,55 @@ def test_a_path_longer_than_the_system_takes_is_named_with_the_way_out(project: 
     )
 
 
+def _file_size_limit(kib: int) -> Callable[[], None]:
+    def limit() -> None:  # `ulimit -f KIB`
+        resource.setrlimit(resource.RLIMIT_FSIZE, (kib * 1024, kib * 1024))
+
+    return limit
+
+
+def _way_out_of_file_size(kib: int) -> str:
+    return f"File too large; raise the limit on file size (ulimit -f, now {kib} KiB)"
+
+
+BIG_TEMPLATE = "{% for n in range(4000) %}line {{ n }} of {{ file.proto }}\n{% endfor %}"
+
+
+def test_a_generated_file_over_the_file_size_limit_is_named_with_the_way_out(
+    project: Project,
+) -> None:
+    config = MINIMAL_CONFIG + 'services = { templates = "templates" }\n'
+    root = project(
+        {
+            "Protobuild.toml": config,
+            "proto/acme/v1/thing.proto": THING_PROTO,
+            "templates/{stem}_big.txt.j2": BIG_TEMPLATE,  # 100 KiB, far more than the rest
+        }
+    )
+    done = cli(root, "-q", preexec=_file_size_limit(32))
+    assert (done.returncode, done.stderr) == (
+        3,
+        f"gen/pkg/acme/v1/thing_big.txt: cannot write: {_way_out_of_file_size(32)}\n",
+    )
+    assert not (root / "gen").exists()
+
+
+def test_a_workers_result_over_the_file_size_limit_says_how_to_raise_it(tmp_path: Path) -> None:
+    write_wide_tree(tmp_path)
+    config = MINIMAL_CONFIG + 'services = { templates = "templates" }\n'
+    (tmp_path / "Protobuild.toml").write_text(config)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/{stem}_big.txt.j2").write_text(BIG_TEMPLATE)
+    # 100 KiB a file, so 3 MiB for a worker's chunk of 32, while protoc's outputs stay small.
+    done = cli(tmp_path, "-q", preexec=_file_size_limit(1024), env={"PROTOBUILD_WORKERS": "2"})
+    assert done.returncode == 3
+    assert done.stderr.startswith("protobuild: error: a worker cannot pass its results through")
+    assert done.stderr.endswith(
+        f"{_way_out_of_file_size(1024)}, or build in one process with PROTOBUILD_WORKERS=1\n"
+    )
+    assert not (tmp_path / "gen").exists()
+
+
 def write_wide_tree(root: Path) -> None:
     """A tree large enough that a build fans out to worker processes."""
     (root / "Protobuild.toml").write_text(MINIMAL_CONFIG)

@@ -251,7 +251,7 @@ def test_protoc_unable_to_write_its_output_names_the_temporary_directory(
     assert done.returncode == 3, done.stderr
     assert done.stderr == (
         f"protobuild: error: protoc cannot write its output in the temporary directory "
-        f"{scratch}: File too large; free space there, or set TMPDIR to another directory\n"
+        f"{scratch}: File too large; raise the limit on file size (ulimit -f, now 64 KiB)\n"
     )
     assert not (root / "gen").exists()
     assert list(scratch.iterdir()) == []

@@ -17,6 +17,7 @@ import struct
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from protobuild import limits
 from protobuild.errors import InternalError, WriteError
 
 T = TypeVar("T")
@@ -129,12 +130,13 @@ def cannot_pass_results(exc: OSError | None = None) -> WriteError:
 
 def _way_out(exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "free space there, set TMPDIR to a directory with room, or " + _ONE_PROCESS
-    return "set TMPDIR to a directory protobuild can write to, or " + _ONE_PROCESS
+        return "free space there, set TMPDIR to a directory with room, or " + limits.ONE_PROCESS
+    if exc.errno == errno.EFBIG:
+        return f"{limits.way_out(exc.errno)}, or {limits.ONE_PROCESS}"
+    return "set TMPDIR to a directory protobuild can write to, or " + limits.ONE_PROCESS
 
 
-_ONE_PROCESS = "build in one process with PROTOBUILD_WORKERS=1"
-_ANY_WAY_OUT = "free space there, set TMPDIR to another directory, or " + _ONE_PROCESS
+_ANY_WAY_OUT = "free space there, set TMPDIR to another directory, or " + limits.ONE_PROCESS
 
 
 @contextlib.contextmanager

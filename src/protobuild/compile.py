@@ -30,7 +30,7 @@ from google.protobuf import descriptor_pb2
 # first (in a worker, or not in a serial run). protoc-gen-mypy always honours them.
 from mypy_protobuf import extensions_pb2  # noqa: F401
 
-from protobuild import grpc_modules
+from protobuild import grpc_modules, limits
 from protobuild.chunks import temporary_directory
 from protobuild.config import Generator
 from protobuild.errors import CompileError, Location, shown
@@ -366,9 +366,12 @@ def _scratch_directory() -> Iterator[str]:
 
 def _scratch_error(reason: str) -> CompileError:
     """protoc could not write its output, which goes to a temporary directory first."""
+    way_out = "free space there, or set TMPDIR to another directory"
+    if reason == os.strerror(errno.EFBIG):  # protoc says only why, as strerror words it
+        way_out = limits.way_out(errno.EFBIG) or way_out
     return CompileError(
         f"protoc cannot write its output in the temporary directory {temporary_directory()}: "
-        f"{reason}; free space there, or set TMPDIR to another directory"
+        f"{reason}; {way_out}"
     )
 
 

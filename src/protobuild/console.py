@@ -9,44 +9,24 @@ import os
 from collections.abc import Callable
 from typing import Protocol, TextIO
 
+from protobuild import limits
 from protobuild.errors import WriteError, shown
 
 
 def limit_reached(exc: Exception) -> str | None:
     """What to tell the user when `exc` is a limit of the machine, not a bug: out of memory,
-    out of file descriptors, a path longer than the system takes. Any other error is None."""
+    out of file descriptors, a path or file larger than the system takes. Any other error is
+    None."""
     if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM):
         return (
-            "out of memory; free some memory or raise the memory limit (ulimit -v), or build "
-            "in one process with PROTOBUILD_WORKERS=1"
+            "out of memory; free some memory or raise the memory limit (ulimit -v), or "
+            + limits.ONE_PROCESS
         )
-    if not isinstance(exc, OSError) or exc.errno not in _WAYS_OUT:
+    way_out = limits.way_out(exc.errno) if isinstance(exc, OSError) else None
+    if not isinstance(exc, OSError) or way_out is None:
         return None
     where = f"{_shown_name(exc.filename)}: " if exc.filename is not None else ""
-    return f"{where}{exc.strerror}; {_WAYS_OUT[exc.errno]()}"
-
-
-def _raise_open_files() -> str:
-    import resource
-
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    return (
-        f"raise the open-files limit (ulimit -n, now {soft}), or build in one process with "
-        "PROTOBUILD_WORKERS=1"
-    )
-
-
-_WAYS_OUT: dict[int, Callable[[], str]] = {
-    errno.EMFILE: _raise_open_files,
-    errno.ENFILE: lambda: (
-        "the whole system is out of open files: close other programs or raise its limit "
-        "(sysctl fs.file-max)"
-    ),
-    errno.ENAMETOOLONG: lambda: (
-        "shorten the path: move the project, or the directory Protobuild.toml names, "
-        "somewhere with a shorter path"
-    ),
-}
+    return f"{where}{exc.strerror}; {way_out}"
 
 
 def _shown_name(filename: object) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
+from protobuild import limits
 from protobuild.errors import Location, WriteError
 from protobuild.tree import Changes, OutputTree, is_outside, on_disk, staged_name
 
@@ -224,7 +225,9 @@ def _stage(temporary: str, destination: str, content: bytes) -> list[int]:
     except OSError as exc:
         with contextlib.suppress(OSError):  # a half-written file (a full disk) goes too
             os.unlink(temporary)
-        raise WriteError(f"cannot write: {exc.strerror}", Location(destination)) from exc
+        way_out = limits.way_out(exc.errno)
+        reason = f"{exc.strerror}; {way_out}" if way_out else exc.strerror
+        raise WriteError(f"cannot write: {reason}", Location(destination)) from exc
 
 
 def _make_dirs(directory: str) -> list[str]:

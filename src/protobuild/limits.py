@@ -1,0 +1,48 @@
+"""The limits of the machine a run can meet, and the way out of each, named where they are
+met: the CLI, for an error nothing else caught (console.limit_reached), and the stages that
+write files (a staged output, protoc's output, a worker's result)."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Callable
+
+ONE_PROCESS = "build in one process with PROTOBUILD_WORKERS=1"
+
+
+def way_out(number: int | None) -> str | None:
+    """What to do about an OSError with errno `number` when it is a limit of the machine (too
+    many open files, a file or path too large); None for any other error."""
+    found = _WAYS_OUT.get(number) if number is not None else None
+    return found() if found is not None else None
+
+
+def _open_files() -> str:
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return f"raise the open-files limit (ulimit -n, now {soft}), or {ONE_PROCESS}"
+
+
+def _file_size() -> str:
+    """The way out when a file outgrew the limit on the size of files a process writes: a
+    large tree's worker result and protoc's output archive are several MB."""
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    now = "unlimited" if soft == resource.RLIM_INFINITY else f"{soft // 1024} KiB"
+    return f"raise the limit on file size (ulimit -f, now {now})"
+
+
+_WAYS_OUT: dict[int, Callable[[], str]] = {
+    errno.EMFILE: _open_files,
+    errno.ENFILE: lambda: (
+        "the whole system is out of open files: close other programs or raise its limit "
+        "(sysctl fs.file-max)"
+    ),
+    errno.ENAMETOOLONG: lambda: (
+        "shorten the path: move the project, or the directory Protobuild.toml names, "
+        "somewhere with a shorter path"
+    ),
+    errno.EFBIG: _file_size,
+}
