@@ -2,10 +2,10 @@
 chunks, a queue of their numbers that each process takes the next one from, and a temporary
 directory through which workers hand their results back.
 
-Workers are forked, so they inherit all of it; only chunk numbers and results cross between
-processes. Every temporary file of the fan-out (protoc's output directories included) is
-made inside its directory, so that removing it afterwards leaves nothing behind, even when
-an interrupt stopped a process half way through cleaning up after itself.
+Workers are forked, so they inherit all of it; only chunk numbers, and results or failures,
+cross between processes. Every temporary file of the fan-out (protoc's output directories
+included) is made inside its directory, so that removing it afterwards leaves nothing
+behind, even when an interrupt stopped a process half way through cleaning up after itself.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ class Work:
             raise cannot_pass_results(exc) from exc
 
     def has_result(self, index: int) -> bool:
+        """Whether a worker left chunk `index`'s result (whole: see _leave)."""
         return os.path.exists(os.path.join(self.results, str(index)))
 
     def load(self, index: int) -> Any:
