@@ -329,6 +329,22 @@ def test_a_fan_out_leaves_no_temporary_file_behind(
     assert list(tmp_path.iterdir()) == []
 
 
+def _interrupt_itself() -> None:
+    os.kill(os.getpid(), signal.SIGINT)  # as Ctrl-C to the process group reaches a worker
+
+
+def test_a_worker_ignores_the_interrupts_its_run_ignores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shell script's background job runs with SIGINT ignored: Ctrl-C at the terminal must
+    not end its workers while the run itself goes on."""
+    monkeypatch.setenv("PROTOBUILD_WORKERS", "2")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        results = _map_with_a_worker_that(_interrupt_itself)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert [item for chunk in results for item in chunk] == list(range(parallel.MIN_ITEMS_TO_SPLIT))
+
+
 def _be_killed() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 

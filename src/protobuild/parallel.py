@@ -214,8 +214,9 @@ def _reported_order(error: BaseException, chunk: int) -> tuple[bool, int]:
 
 
 class _HeldInterrupts:
-    """SIGINT and SIGTERM in the parent during a fan-out: raised (by their own handlers, as
-    KeyboardInterrupt) only while it takes chunks or waits for the workers, held elsewhere.
+    """SIGINT, SIGTERM and SIGHUP in the parent during a fan-out: raised (by their own
+    handlers, as KeyboardInterrupt) only while it takes chunks or waits for the workers, held
+    elsewhere.
 
     Raised while workers are forked or stopped, a Ctrl-C could lose track of a worker (which
     went on building) or leave one unreaped. Held, it is raised once they are all ended; any
@@ -319,13 +320,13 @@ def _end_with_parent(parent: int) -> None:
         os._exit(130)
 
 
-_STOPPING = {signal.SIGINT, signal.SIGTERM}
+_STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def _before_fork() -> None:
-    """Hold SIGINT and SIGTERM across a worker's fork: other modules' fork hooks (logging's)
-    run in the child before ours, and a Ctrl-C raised inside one of them left that child
-    printing tracebacks or stuck. They are delivered once the handlers are in place."""
+    """Hold SIGINT, SIGTERM and SIGHUP across a worker's fork: other modules' fork hooks
+    (logging's) run in the child before ours, and a Ctrl-C raised inside one of them left that
+    child printing tracebacks or stuck. They are delivered once the handlers are in place."""
     if _inherited is not None:  # forked by map_chunks
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
 
@@ -337,13 +338,14 @@ def _after_fork_in_parent() -> None:
 
 def _in_forked_child() -> None:
     """Right after a fork, before any Python code of the child runs: in a worker, SIGTERM and
-    SIGINT (Ctrl-C reaches the whole process group) end it quietly from the start. Installed
-    by the pool's initializer instead, a Ctrl-C just after the fork printed a worker's
-    traceback."""
+    SIGINT (Ctrl-C reaches the whole process group) end it quietly from the start; installed
+    any later, a Ctrl-C just after the fork printed a worker's traceback. A signal the run
+    ignores (SIGINT, in a shell script's background job) the worker ignores too: ending on it
+    failed the build that went on without it."""
     if _inherited is not None:  # forked by map_chunks
-        signal.signal(signal.SIGTERM, _on_terminate)
-        signal.signal(signal.SIGINT, _on_terminate)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        for signum in _STOPPING:
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                signal.signal(signum, _on_terminate)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
 
 
