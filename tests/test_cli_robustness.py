@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import pytest
 
-from protobuild import parallel
+from protobuild import parallel, write
 from protobuild.errors import ConfigError
 from tests.conftest import MINIMAL_CONFIG, THING_PROTO, Run, tree_bytes
 
@@ -258,10 +258,10 @@ def test_a_workers_result_over_the_file_size_limit_says_how_to_raise_it(tmp_path
     assert not (tmp_path / "gen").exists()
 
 
-def write_wide_tree(root: Path) -> None:
-    """A tree large enough that a build fans out to worker processes."""
+def write_wide_tree(root: Path, count: int = parallel.MIN_ITEMS_TO_SPLIT) -> None:
+    """A tree large enough that a build fans out to worker processes (`count` protos)."""
     (root / "Protobuild.toml").write_text(MINIMAL_CONFIG)
-    for number in range(parallel.MIN_ITEMS_TO_SPLIT):
+    for number in range(count):
         directory = root / f"proto/p{number % 8}"
         directory.mkdir(parents=True, exist_ok=True)
         text = f'syntax = "proto3";\npackage p{number % 8};\nmessage M{number} {{}}\n'
@@ -405,8 +405,9 @@ def test_too_few_processes_for_the_workers_is_a_build_without_them(
     """Under a pids limit (a container's), a fork the system refuses leaves fewer workers,
     and this process takes their chunks: the same tree as a build in one process. (With a
     process pool, its threads could not start: a traceback, or a run waiting forever for a
-    worker that never got its chunk.)"""
-    write_wide_tree(tmp_path)
+    worker that never got its chunk.) Enough files that writing them takes a second thread,
+    which cannot start under the lowest limits: one thread writes them all."""
+    write_wide_tree(tmp_path, write.THREADED_FROM)
     done = cli(tmp_path, "-q", preexec=pids_limited(limit), env={"PROTOBUILD_WORKERS": "3"})
     assert (done.returncode, done.stderr) == (0, "")
     built = tree_bytes(tmp_path / "gen")

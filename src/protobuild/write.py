@@ -55,7 +55,7 @@ def apply_then(tree: OutputTree, changes: Changes, then: Callable[[dict[str, lis
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back until the block ends, then deliver the first one.
+    """Hold SIGINT, SIGTERM and SIGHUP back until the block ends, then deliver the first one.
 
     Handlers are swapped rather than the signals masked: Python runs handlers in the main
     thread whichever thread the kernel picked, so a mask would not hold them all back.
@@ -64,7 +64,8 @@ def _signals_deferred() -> Iterator[None]:
         yield  # only the main thread may set handlers, and only it gets KeyboardInterrupt
         return
     caught: list[int] = []
-    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {number: signal.getsignal(number) for number in stopping}
     # A handler installed outside Python (None) cannot be put back, so it stays.
     held = {number: handler for number, handler in previous.items() if handler is not None}
     for number in held:
@@ -172,7 +173,11 @@ def _in_two_threads(items: Sequence[T], each: Callable[[Sequence[T], _Stop], Non
             failures.append(exc)
 
     helper = threading.Thread(target=second_half, name="protobuild-write", daemon=True)
-    helper.start()
+    try:
+        helper.start()
+    except RuntimeError:  # "can't start new thread": a limit on threads or memory
+        each(items, None)
+        return
     try:
         each(items[:middle], stop)
         helper.join()
