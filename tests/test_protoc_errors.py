@@ -255,3 +255,29 @@ def test_protoc_unable_to_write_its_output_names_the_temporary_directory(
     )
     assert not (root / "gen").exists()
     assert list(scratch.iterdir()) == []
+
+
+def test_protoc_messages_cut_short_by_the_file_size_limit_say_so(
+    project: Callable[[dict[str, str]], Path], tmp_path: Path
+) -> None:
+    """protoc's messages are captured in a file, which the limit cuts short: a flood of
+    warnings ahead of the error left a line cut in the middle as the only message."""
+    unused = 'import "google/protobuf/empty.proto";\n'  # a warning each
+    files = {
+        f"proto/p/m{n}.proto": f'syntax = "proto3";\npackage p;\n{unused}message M{n} {{}}\n'
+        for n in range(120)
+    }
+    root = project({"Protobuild.toml": GRPC_ONLY, **files})
+    done = subprocess.run(
+        [sys.executable, "-c", LIMITED_RUN.replace("64 << 10", "4 << 10")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp_path), "PROTOBUILD_WORKERS": "1"},
+    )
+    assert (done.returncode, done.stderr) == (
+        3,
+        "protobuild: error: protoc failed, and the limit on file size cut its messages short; "
+        "raise the limit on file size (ulimit -f, now 4 KiB)\n",
+    )
+    assert not (root / "gen").exists()

@@ -175,17 +175,17 @@ def shared(
     import shutil
     import tempfile
 
-    queue = _queue(len(bounds))
+    directory = _made(lambda: tempfile.mkdtemp(prefix="protobuild-"))
     try:
-        directory = _made(lambda: tempfile.mkdtemp(prefix="protobuild-"))
+        queue = _queue(len(bounds))
         try:
             work = Work(function, items, bounds, queue, directory)
             _made(lambda: os.mkdir(work.scratch))
             yield work
         finally:
-            shutil.rmtree(directory, ignore_errors=True)
+            os.close(queue)  # first: removing the directory takes descriptors (ulimit -n)
     finally:
-        os.close(queue)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _made(make: Callable[[], T]) -> T:
