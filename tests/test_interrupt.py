@@ -43,7 +43,7 @@ def replace(source, destination):
     # The first file put in place (the cache's own files are written atomically too).
     if "/gen/" in str(destination) and not getattr(replace, "sent", False):
         replace.sent = True
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.{signal})
     real_replace(source, destination)
 write.os.replace = replace
 """
@@ -77,11 +77,13 @@ def test_sigterm_while_building_leaves_the_tree_as_it_was(
     assert tree_bytes(root / "gen") == before
 
 
-def test_sigterm_while_renaming_waits_for_the_whole_tree(
-    edited: tuple[Path, dict[str, bytes]], run: Run
+# SIGHUP: the terminal the run was started from closed.
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_stop_while_renaming_waits_for_the_whole_tree(
+    edited: tuple[Path, dict[str, bytes]], run: Run, name: str
 ) -> None:
     root, before = edited
-    done = _drive(root, WHILE_RENAMING)
+    done = _drive(root, WHILE_RENAMING.replace("{signal}", name))
     assert (done.returncode, done.stderr) == (130, INTERRUPTED)
     after = tree_bytes(root / "gen")
     assert after != before
@@ -92,6 +94,17 @@ def test_sigterm_while_renaming_waits_for_the_whole_tree(
     record = (root / "Protobuild.sum").read_bytes()
     assert run("-q").code == 0
     assert (root / "Protobuild.sum").read_bytes() == record
+
+
+def test_sighup_ignored_by_nohup_lets_the_run_finish(
+    edited: tuple[Path, dict[str, bytes]], run: Run
+) -> None:
+    root, before = edited
+    nohup = "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+    done = _drive(root, nohup + WHILE_RENAMING.replace("{signal}", "SIGHUP"))
+    assert (done.returncode, done.stderr) == (0, "")
+    assert tree_bytes(root / "gen") != before
+    assert run("check").code == 0
 
 
 def test_ctrl_c_during_renames_is_delivered_after_them(

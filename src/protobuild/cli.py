@@ -52,10 +52,13 @@ def entry() -> None:
     objects one by one took a tenth of a partial rebuild, and nothing is left to clean up
     (worker pools and files are closed by then). mypy exits the same way.
 
-    SIGTERM (a CI job cancelled, a pre-commit timeout) stops a run the way Ctrl-C does, so
-    that staged files are removed and the output tree is left whole either way.
+    SIGTERM (a CI job cancelled, a pre-commit timeout) and SIGHUP (its terminal closed) stop
+    a run the way Ctrl-C does, so that staged files are removed and the output tree is left
+    whole either way: by default, SIGHUP ended the run half way through its renames.
     """
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # nohup: the run goes on
+        signal.signal(signal.SIGHUP, _raise_interrupt)
     try:
         code = _flushed(main(sys.argv[1:]))
     except BrokenPipeError:  # `protobuild explain | head`: the reader has all it wanted
