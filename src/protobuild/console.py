@@ -19,8 +19,8 @@ def limit_reached(exc: Exception) -> str | None:
     None."""
     if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM):
         return (
-            "out of memory; free some memory or raise the memory limit (ulimit -v), or "
-            + limits.ONE_PROCESS
+            "out of memory; free some memory or raise the memory limit (ulimit -v)"
+            + limits.or_one_process()
         )
     way_out = limits.way_out(exc.errno) if isinstance(exc, OSError) else None
     if not isinstance(exc, OSError) or way_out is None:

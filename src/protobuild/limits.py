@@ -17,11 +17,24 @@ def way_out(number: int | None) -> str | None:
     return found() if found is not None else None
 
 
+def or_one_process() -> str:
+    """ ", or build in one process ...", unless the run builds in one process already (where
+    the hint would only send the user round in a circle)."""
+    from protobuild import parallel  # imported here: parallel's own errors use this module
+    from protobuild.errors import ConfigError
+
+    try:
+        single = parallel.workers() == 1
+    except ConfigError:  # refused before anything ran; not what is being reported
+        single = False
+    return "" if single else f", or {ONE_PROCESS}"
+
+
 def _open_files() -> str:
     import resource
 
     soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    return f"raise the open-files limit (ulimit -n, now {soft}), or {ONE_PROCESS}"
+    return f"raise the open-files limit (ulimit -n, now {soft}){or_one_process()}"
 
 
 def _file_size() -> str:
