@@ -26,7 +26,7 @@ DRIVER = """
 import os, signal, sys, time
 from protobuild import cli, pipeline, write
 {patch}
-sys.argv = ["protobuild", "-q"]
+sys.argv = ["protobuild", "-q", *{argv!r}]
 cli.entry()
 """
 
@@ -49,8 +49,8 @@ write.os.replace = replace
 """
 
 
-def _drive(project_dir: Path, patch: str) -> subprocess.CompletedProcess[str]:
-    code = DRIVER.format(patch=patch)
+def _drive(project_dir: Path, patch: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    code = DRIVER.format(patch=patch, argv=list(argv))
     return subprocess.run(
         [sys.executable, "-c", code], cwd=project_dir, capture_output=True, text=True, timeout=60
     )
@@ -74,6 +74,14 @@ def test_sigterm_while_building_leaves_the_tree_as_it_was(
     root, before = edited
     done = _drive(root, WHILE_BUILDING)
     assert (done.returncode, done.stderr) == (130, INTERRUPTED)
+    assert tree_bytes(root / "gen") == before
+
+
+def test_an_interrupted_check_says_only_that(edited: tuple[Path, dict[str, bytes]]) -> None:
+    """check writes no generated file: what became of them is no news."""
+    root, before = edited
+    done = _drive(root, WHILE_BUILDING, "check")
+    assert (done.returncode, done.stderr) == (130, "protobuild: interrupted\n")
     assert tree_bytes(root / "gen") == before
 
 

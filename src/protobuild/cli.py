@@ -64,13 +64,16 @@ def entry() -> None:
     except BrokenPipeError:  # `protobuild explain | head`: the reader has all it wanted
         code = EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
-        console.report(
-            console.Stream(sys.stderr, "standard error"),
-            "protobuild: interrupted; the generated files were either all written or left as "
-            "they were",
-        )
+        console.report(console.Stream(sys.stderr, "standard error"), _interrupted)
         code = EXIT_INTERRUPTED
     os._exit(code)
+
+
+# What an interrupted run says: once it is writing the generated files, what became of them.
+_interrupted = "protobuild: interrupted"
+_INTERRUPTED_WRITING = (
+    "protobuild: interrupted; the generated files were either all written or left as they were"
+)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -164,6 +167,9 @@ def _run(args: Arguments, out: console.Writer, err: console.Writer) -> int:
         return EXIT_STALE if stale else EXIT_OK
     if args.command != "generate":
         raise InternalError(f"no way to run command {args.command!r}")
+    if not args.dry_run:
+        global _interrupted
+        _interrupted = _INTERRUPTED_WRITING
     text, changed = commands.generate(args.config, args.paths, args.dry_run, waiting)
     # What a dry run prints is its result (for a pipe or a file), even with -q; a real run's
     # summary is progress.
