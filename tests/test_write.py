@@ -1,5 +1,6 @@
-"""Stage 5b on trees large enough that a second thread stages half of the files: all of them
-land, or (a failure or Ctrl-C in either half) none do and no staged file is left behind."""
+"""Stage 5b on trees large enough that a second process (or, where none may be forked, a
+second thread) stages half of the files: all of them land, or (a failure or Ctrl-C in either
+half) none do and no staged file is left behind."""
 
 from __future__ import annotations
 
@@ -52,10 +53,78 @@ def test_a_file_that_cannot_be_staged_leaves_the_previous_tree(
     assert tree_bytes(tmp_path) == PREVIOUS
 
 
+def _children() -> set[int]:
+    """This process's children, ended or not (a zombie is one that was never waited for)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():
+                found.add(int(entry.name))
+    return found
+
+
+def test_the_second_process_gives_the_stats_of_the_files_it_staged(tmp_path: Path) -> None:
+    tree, changes = large_tree(tmp_path)
+    assert write._may_fork()  # or this tests the threads
+    written = write.apply(tree, changes)
+    assert written.keys() == set(NAMES)
+    for name, (size, mtime) in written.items():
+        found = os.stat(tmp_path / name)
+        assert (size, mtime) == (found.st_size, found.st_mtime_ns), name
+    assert _children() == set()
+
+
+def test_ctrl_c_while_the_second_process_stages_leaves_the_previous_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree, changes = large_tree(tmp_path)
+    assert write._may_fork()
+    parent, real_write, wrote = os.getpid(), os.write, []
+
+    def write_then_interrupt(handle: int, data: memoryview) -> int:
+        if os.getpid() != parent:
+            time.sleep(0.01)  # the child still staging when this process stops
+        else:
+            wrote.append(handle)
+            if len(wrote) == 10:
+                signal.raise_signal(signal.SIGINT)
+        return real_write(handle, data)
+
+    monkeypatch.setattr(os, "write", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write.apply(tree, changes)
+    assert _children() == set()  # stopped and waited for before the sweep
+    assert tree_bytes(tmp_path) == PREVIOUS  # nor any staged file: tree_bytes lists them all
+
+
+def test_the_second_process_killed_while_staging_leaves_the_previous_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree, changes = large_tree(tmp_path)
+    assert write._may_fork()
+    parent, real_write = os.getpid(), os.write
+
+    def killed_in_the_child(handle: int, data: memoryview) -> int:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)  # the OOM killer
+        return real_write(handle, data)
+
+    monkeypatch.setattr(os, "write", killed_in_the_child)
+    with pytest.raises(WriteError, match="ended abruptly"):
+        write.apply(tree, changes)
+    assert _children() == set()
+    assert tree_bytes(tmp_path) == PREVIOUS
+
+
 def test_ctrl_c_while_the_second_thread_stages_leaves_the_previous_tree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tree, changes = large_tree(tmp_path)
+    monkeypatch.setattr(write, "_may_fork", lambda: False)  # no process may be forked here
     real_write = os.write
     helper_wrote: list[str] = []
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, NoReturn, TypeVar
 
 from protobuild import limits
 from protobuild.errors import Location, WriteError
@@ -147,8 +148,109 @@ def _reject_directory(destination: str) -> None:
 
 
 def _stage_all(jobs: list[_Job]) -> None:
-    """Write every staged file (a large tree in two threads)."""
-    _in_two_threads(jobs, _stage_each)
+    """Write every staged file: a large tree in two processes where they may be forked, else
+    in two threads."""
+    if len(jobs) < THREADED_FROM or not _may_fork() or not _in_two_processes(jobs):
+        _in_two_threads(jobs, _stage_each)
+
+
+def _may_fork() -> bool:
+    """Whether a helper process may be forked: on Linux (macOS' system libraries are not
+    fork-safe), from a process with no other thread (whose locks the child would inherit
+    held), and unless PROTOBUILD_WORKERS=1 asks for one process."""
+    return (
+        sys.platform.startswith("linux")
+        and threading.active_count() == 1
+        and os.environ.get("PROTOBUILD_WORKERS", "").strip().lstrip("0") != "1"
+    )
+
+
+def _in_two_processes(jobs: list[_Job]) -> bool:
+    """Stage the second half of `jobs` in a forked process while this one stages the first;
+    False (nothing done) when the fork is refused.
+
+    Two threads contend for the GIL between their system calls: on tmpfs they staged 4,200
+    files slower than one thread (0.15 s against 0.12 s). Two processes do not. The child
+    only writes files: this process knows every staged name, and removes them all on
+    failure once the child has ended (it must not create a file after the sweep).
+    """
+    middle = len(jobs) // 2
+    reader, writer = os.pipe()
+    try:
+        child = os.fork()
+    except OSError:  # a limit on processes or memory: threads instead
+        os.close(reader)
+        os.close(writer)
+        return False
+    if child == 0:
+        os.close(reader)
+        _stage_in_child(jobs[middle:], writer)
+    os.close(writer)
+    try:
+        _stage_each(jobs[:middle], None)
+        report = _read_all(reader)
+    except BaseException:
+        _end_child(child, stop=True)
+        raise
+    finally:
+        os.close(reader)
+    _end_child(child, stop=False)
+    _take_report(jobs[middle:], report)
+    return True
+
+
+def _stage_in_child(jobs: Sequence[_Job], writer: int) -> NoReturn:
+    """A forked child's whole life: stage `jobs`, then send the parent their stats (or the
+    WriteError that stopped it) through `writer`."""
+    import pickle
+
+    code = 1
+    try:
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # end at once, quietly
+            if signal.getsignal(number) is not signal.SIG_IGN:
+                signal.signal(number, signal.SIG_DFL)
+        try:
+            _stage_each(jobs, None)
+            report: object = [job.stat for job in jobs]
+        except WriteError as exc:
+            report = exc
+        with os.fdopen(writer, "wb") as pipe:
+            pickle.dump(report, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _read_all(reader: int) -> bytes:
+    """Everything the child sends, until it closes its end (read before waiting for it: a
+    report larger than the pipe holds would otherwise never be finished)."""
+    chunks = []
+    while block := os.read(reader, 1 << 16):
+        chunks.append(block)
+    return b"".join(chunks)
+
+
+def _end_child(child: int, stop: bool) -> None:
+    """Wait for the child to end; with `stop`, stop it first (this process failed or was
+    interrupted while the child may still be writing)."""
+    if stop:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGTERM)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(child, 0)
+
+
+def _take_report(jobs: Sequence[_Job], report: bytes) -> None:
+    """Give `jobs` the stats the child sent, or raise the WriteError that stopped it."""
+    import pickle
+
+    received = pickle.loads(report) if report else None
+    if isinstance(received, WriteError):
+        raise received
+    if not isinstance(received, list) or len(received) != len(jobs):
+        raise WriteError("a process writing half of the generated files ended abruptly; run again")
+    for job, stat in zip(jobs, received, strict=True):
+        job.stat[:] = stat
 
 
 def _in_two_threads(items: Sequence[T], each: Callable[[Sequence[T], _Stop], None]) -> None:
