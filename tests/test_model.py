@@ -10,7 +10,7 @@ from google.protobuf import descriptor_pb2
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protobuild import model
+from protobuild import comments, model
 from protobuild.errors import InternalError
 
 
@@ -53,7 +53,7 @@ def test_py_identifier(name: str, taken: tuple[str, ...], expected: str) -> None
 
 @given(st.text())
 def test_escaped_docstring_reads_back_as_the_text(text: str) -> None:
-    literal = '"""' + model.escape_docstring(text) + '"""'
+    literal = '"""' + comments.escape_docstring(text) + '"""'
     assert ast.literal_eval(literal) == text
 
 
@@ -68,17 +68,17 @@ def test_escaped_docstring_reads_back_as_the_text(text: str) -> None:
     ],
 )
 def test_escape_docstring_keeps_prose_readable(text: str, expected: str) -> None:
-    assert model.escape_docstring(text) == expected
+    assert comments.escape_docstring(text) == expected
 
 
 def test_clean_comment_keeps_characters_that_python_also_takes_for_line_ends() -> None:
     text = " a\x0bb\x0cc\x1cd\x85e\u2028f\u2029\n second\x0c\n"
-    assert model.clean_comment(text) == "a\x0bb\x0cc\x1cd\x85e\u2028f\u2029\nsecond\x0c"
+    assert comments.clean_comment(text) == "a\x0bb\x0cc\x1cd\x85e\u2028f\u2029\nsecond\x0c"
 
 
 def test_clean_comment_drops_indent_and_blank_edges() -> None:
-    assert model.clean_comment(" First.\n\n   Indented.  \n") == "First.\n\n  Indented."
-    assert model.clean_comment("") == ""
+    assert comments.clean_comment(" First.\n\n   Indented.  \n") == "First.\n\n  Indented."
+    assert comments.clean_comment("") == ""
 
 
 @pytest.mark.parametrize(
