@@ -86,7 +86,7 @@ def map_chunks(function: Callable[[list[T]], R], items: Sequence[T]) -> list[R]:
     and `items` when forked, and only chunk numbers and results cross between processes.
     """
     count = workers()
-    if count == 1 or len(items) < MIN_ITEMS_TO_SPLIT or not _can_fork():
+    if count == 1 or len(items) < MIN_ITEMS_TO_SPLIT or not can_fork():
         return [function(list(items))]
     bounds = _bounds(len(items), min(count * CHUNKS_PER_PROCESS, len(items) // MIN_CHUNK))
     # Pickling the function (a partial holding the whole plan) for every chunk cost the
@@ -416,6 +416,7 @@ def _bounds(total: int, count: int) -> list[tuple[int, int]]:
     return [(end - size, end) for size, end in zip(sizes, ends, strict=True)]
 
 
-def _can_fork() -> bool:
-    # fork is safe here on Linux; macOS' system libraries are not fork-safe.
+def can_fork() -> bool:
+    """Whether helper processes may be forked: on Linux (macOS' system libraries are not
+    fork-safe, and Windows has no fork)."""
     return sys.platform.startswith("linux")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -155,14 +154,11 @@ def _stage_all(jobs: list[_Job]) -> None:
 
 
 def _may_fork() -> bool:
-    """Whether a helper process may be forked: on Linux (macOS' system libraries are not
-    fork-safe), from a process with no other thread (whose locks the child would inherit
-    held), and unless PROTOBUILD_WORKERS=1 asks for one process."""
-    return (
-        sys.platform.startswith("linux")
-        and threading.active_count() == 1
-        and os.environ.get("PROTOBUILD_WORKERS", "").strip().lstrip("0") != "1"
-    )
+    """Whether a helper process may be forked: where a build's fan-out may (parallel), from a
+    process with no other thread (whose locks the child would inherit held)."""
+    from protobuild import parallel
+
+    return parallel.can_fork() and threading.active_count() == 1 and parallel.workers() > 1
 
 
 def _in_two_processes(jobs: list[_Job]) -> bool:
@@ -185,8 +181,8 @@ def _in_two_processes(jobs: list[_Job]) -> bool:
     if child == 0:
         os.close(reader)
         _stage_in_child(jobs[middle:], writer)
-    os.close(writer)
     try:
+        os.close(writer)
         _stage_each(jobs[:middle], None)
         report = _read_all(reader)
     except BaseException:
@@ -244,7 +240,10 @@ def _take_report(jobs: Sequence[_Job], report: bytes) -> None:
     """Give `jobs` the stats the child sent, or raise the WriteError that stopped it."""
     import pickle
 
-    received = pickle.loads(report) if report else None
+    try:
+        received = pickle.loads(report) if report else None
+    except (pickle.UnpicklingError, EOFError):  # cut short: the child ended half way
+        received = None
     if isinstance(received, WriteError):
         raise received
     if not isinstance(received, list) or len(received) != len(jobs):
