@@ -258,6 +258,44 @@ def test_a_workers_result_over_the_file_size_limit_says_how_to_raise_it(tmp_path
     assert not (tmp_path / "gen").exists()
 
 
+@pytest.fixture
+def small_tmpdir(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MiB tmpfs: a TMPDIR that fills up. Needs root; skipped where it cannot be made."""
+    mount = tmp_path / "small-tmp"
+    mount.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True
+    )
+    if made.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_a_full_temporary_directory_is_named_with_the_reason(
+    tmp_path: Path, small_tmpdir: Path
+) -> None:
+    """A worker whose result does not fit removes what it wrote, so that its failure, which
+    says why, still does."""
+    write_wide_tree(tmp_path)
+    config = MINIMAL_CONFIG + 'services = { templates = "templates" }\n'
+    (tmp_path / "Protobuild.toml").write_text(config)
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates/{stem}_big.txt.j2").write_text(BIG_TEMPLATE)  # 3 MiB a chunk
+    env = {"PROTOBUILD_WORKERS": "2", "TMPDIR": str(small_tmpdir)}
+    done = cli(tmp_path, "-q", env=env)
+    assert (done.returncode, done.stderr) == (
+        3,
+        "protobuild: error: a worker cannot pass its results through the temporary directory "
+        f"{small_tmpdir}: No space left on device; free space there, set TMPDIR to a directory "
+        "with room, or build in one process with PROTOBUILD_WORKERS=1\n",
+    )
+    assert not (tmp_path / "gen").exists()
+    assert list(small_tmpdir.iterdir()) == []
+
+
 def write_wide_tree(root: Path, count: int = parallel.MIN_ITEMS_TO_SPLIT) -> None:
     """A tree large enough that a build fans out to worker processes (`count` protos)."""
     (root / "Protobuild.toml").write_text(MINIMAL_CONFIG)

@@ -81,6 +81,9 @@ class Work:
                 pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.rename(partial, os.path.join(self.results, name))
         except OSError as exc:
+            # What was written goes: on a full disk, the failure must still find room.
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
             raise cannot_pass_results(exc) from exc
 
     def has_result(self, index: int) -> bool:
