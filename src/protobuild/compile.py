@@ -245,20 +245,12 @@ def run_protoc(argv: Sequence[str]) -> tuple[int, str]:
     with _captured_fd(2) as read:
         code = compiler.run_main([arg.encode() for arg in argv])
         errors = read()
-    if code != 0 and _at_file_size_limit(len(errors.encode())):
+    if code != 0 and limits.fills_file_size_limit(len(errors.encode())):
         raise CompileError(
             "protoc failed, and the limit on file size cut its messages short; "
             + (limits.way_out(errno.EFBIG) or "")
         )
     return int(code), errors
-
-
-def _at_file_size_limit(size: int) -> bool:
-    """Whether `size` bytes written to a file are all the limit on file size allows."""
-    import resource
-
-    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
-    return soft != resource.RLIM_INFINITY and size >= soft
 
 
 def _compiler() -> _ProtocCompiler:

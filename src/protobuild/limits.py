@@ -30,6 +30,15 @@ def or_one_process() -> str:
     return "" if single else f", or {ONE_PROCESS}"
 
 
+def fills_file_size_limit(size: int) -> bool:
+    """Whether `size` bytes written to a file are all the limit on file size allows (what was
+    to follow them was cut off)."""
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    return soft != resource.RLIM_INFINITY and size >= soft
+
+
 def _open_files() -> str:
     import resource
 

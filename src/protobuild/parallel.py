@@ -117,12 +117,12 @@ def _fan_out(work: Work, forks: int, interrupts: _HeldInterrupts) -> list[Any]:
         _start_workers(work, forks, workers)
         mine, failures = interrupts.run(lambda: _work_here(work))
         if len(mine) + len(failures) < len(work.bounds):  # workers took some chunks
-            interrupts.run(lambda: _wait_for(workers, ended))
+            interrupts.run(lambda: wait_for(workers, ended))
     except BaseException:
         # Stopped, not waited for: the chunks they have started could take seconds more.
-        _stop(workers, ended)
+        stop(workers, ended)
         raise
-    _stop(workers, ended)  # when this process took every chunk, the workers have nothing
+    stop(workers, ended)  # when this process took every chunk, the workers have nothing
     return _results(work, mine, failures, _CANNOT_SAVE in ended)
 
 
@@ -164,25 +164,27 @@ def _work_here(work: Work) -> tuple[dict[int, Any], dict[int, BaseException]]:
     return results, {}
 
 
-def _wait_for(workers: list[int], ended: list[int]) -> None:
-    """Wait for each worker to end, moving it off `workers` and its exit code to `ended`."""
+def wait_for(workers: list[int], ended: list[int] | None = None) -> None:
+    """Wait for each child process to end, moving it off `workers` and its exit code to
+    `ended` (when given)."""
     while workers:
         try:
             _, status = os.waitpid(workers[0], 0)
-            ended.append(os.waitstatus_to_exitcode(status))
+            if ended is not None:
+                ended.append(os.waitstatus_to_exitcode(status))
         except ChildProcessError:  # not ours to wait for any more
             pass
         workers.pop(0)
 
 
-def _stop(workers: list[int], ended: list[int]) -> None:
-    """SIGTERM the workers and wait for them to end: in a chunk, one raises KeyboardInterrupt,
-    which removes the chunk's temporary files on its way out (see _on_terminate); inside
-    protoc, it ends once protoc returns."""
+def stop(workers: list[int], ended: list[int] | None = None) -> None:
+    """SIGTERM the child processes and wait for them to end (see wait_for). A worker in a
+    chunk raises KeyboardInterrupt, which removes the chunk's temporary files on its way out
+    (see _on_terminate); inside protoc, it ends once protoc returns."""
     for pid in workers:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-    _wait_for(workers, ended)
+    wait_for(workers, ended)
 
 
 def _results(
@@ -236,8 +238,8 @@ class _HeldInterrupts:
         if threading.current_thread() is not threading.main_thread():
             return self  # only the main thread handles signals, and may set handlers
         try:
-            with _blocked(_STOPPING):  # a signal between two handlers must not skip the hold
-                for signum in _STOPPING:
+            with _blocked(STOPPING):  # a signal between two handlers must not skip the hold
+                for signum in STOPPING:
                     self._install(signum)
         except BaseException:
             self._restore()
@@ -279,7 +281,7 @@ class _HeldInterrupts:
             # child it also reached may be why the fan-out failed.
             signal.pthread_sigmask(signal.SIG_BLOCK, ())
         finally:
-            with _blocked(_STOPPING):
+            with _blocked(STOPPING):
                 self._restore()
         self._raise_held(error)
 
@@ -320,7 +322,9 @@ def _end_with_parent(parent: int) -> None:
         os._exit(130)
 
 
-_STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+# The signals that stop a run (Ctrl-C, a cancelled CI job, a closed terminal): held while it
+# forks, stages or renames, and ending a worker or a writing child quietly.
+STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 def _before_fork() -> None:
@@ -328,12 +332,12 @@ def _before_fork() -> None:
     (logging's) run in the child before ours, and a Ctrl-C raised inside one of them left that
     child printing tracebacks or stuck. They are delivered once the handlers are in place."""
     if _inherited is not None:  # forked by map_chunks
-        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING)
 
 
 def _after_fork_in_parent() -> None:
     if _inherited is not None:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
 def _in_forked_child() -> None:
@@ -343,10 +347,10 @@ def _in_forked_child() -> None:
     ignores (SIGINT, in a shell script's background job) the worker ignores too: ending on it
     failed the build that went on without it."""
     if _inherited is not None:  # forked by map_chunks
-        for signum in _STOPPING:
+        for signum in STOPPING:
             if signal.getsignal(signum) is not signal.SIG_IGN:
                 signal.signal(signum, _on_terminate)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPPING)
 
 
 if hasattr(os, "register_at_fork"):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple, NoReturn, TypeVar
 
-from protobuild import limits
+from protobuild import limits, parallel
 from protobuild.errors import Location, WriteError
 from protobuild.tree import Changes, OutputTree, is_outside, on_disk, staged_name
 
@@ -64,8 +64,7 @@ def _signals_deferred() -> Iterator[None]:
         yield  # only the main thread may set handlers, and only it gets KeyboardInterrupt
         return
     caught: list[int] = []
-    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {number: signal.getsignal(number) for number in stopping}
+    previous = {number: signal.getsignal(number) for number in parallel.STOPPING}
     # A handler installed outside Python (None) cannot be put back, so it stays.
     held = {number: handler for number, handler in previous.items() if handler is not None}
     for number in held:
@@ -156,8 +155,6 @@ def _stage_all(jobs: list[_Job]) -> None:
 def _may_fork() -> bool:
     """Whether a helper process may be forked: where a build's fan-out may (parallel), from a
     process with no other thread (whose locks the child would inherit held)."""
-    from protobuild import parallel
-
     return parallel.can_fork() and threading.active_count() == 1 and parallel.workers() > 1
 
 
@@ -186,11 +183,11 @@ def _in_two_processes(jobs: list[_Job]) -> bool:
         _stage_each(jobs[:middle], None)
         report = _read_all(reader)
     except BaseException:
-        _end_child(child, stop=True)
+        parallel.stop([child])  # it may still be writing
         raise
     finally:
         os.close(reader)
-    _end_child(child, stop=False)
+    parallel.wait_for([child])
     _take_report(jobs[middle:], report)
     return True
 
@@ -202,7 +199,7 @@ def _stage_in_child(jobs: Sequence[_Job], writer: int) -> NoReturn:
 
     code = 1
     try:
-        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):  # end at once, quietly
+        for number in parallel.STOPPING:  # end at once, quietly
             if signal.getsignal(number) is not signal.SIG_IGN:
                 signal.signal(number, signal.SIG_DFL)
         try:
@@ -224,16 +221,6 @@ def _read_all(reader: int) -> bytes:
     while block := os.read(reader, 1 << 16):
         chunks.append(block)
     return b"".join(chunks)
-
-
-def _end_child(child: int, stop: bool) -> None:
-    """Wait for the child to end; with `stop`, stop it first (this process failed or was
-    interrupted while the child may still be writing)."""
-    if stop:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signal.SIGTERM)
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(child, 0)
 
 
 def _take_report(jobs: Sequence[_Job], report: bytes) -> None:
